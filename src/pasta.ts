@@ -1,0 +1,175 @@
+/**
+ * pasta: attach to a network namespace, give it a tap device, serve its frames.
+ *
+ * Sequence: read the host's network (netlink) → start the namespace helper (new namespace, PID or
+ * path) → open the tap there (and configure it with --config-net) → start the router and its actors,
+ * hand them the tap → write the PID file → run the command (spawn mode) or watch the namespace →
+ * stop everything and exit with the command's status (128+N when it died by signal N).
+ */
+import { writeFileSync, existsSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import type { Config } from './config/config.js';
+import type { PastaTarget } from './config/options.js';
+import { native } from './native/index.js';
+import { attachNamespace, type NamespaceHelper, type NamespaceTarget } from './ns/attach.js';
+import { NetlinkClient } from './ns/netlink-client.js';
+import { discoverHostNetwork, type HostNetwork } from './ns/hostnet.js';
+import { configureNamespace, planNamespaceConfig } from './ns/netconf.js';
+import { Router } from './actors/router/router.js';
+import { Proto } from './runtime/epoll-ref.js';
+import { createLogger, type LogConfig as RuntimeLogConfig, type Logger } from './runtime/log.js';
+import type { ActorConfig } from './runtime/actor-config.js';
+import type { ActorName } from './runtime/actor.js';
+
+const EPOLLIN = 0x001;
+const EPOLLRDHUP = 0x2000;
+const EPOLLET = 1 << 31;
+const NS_WATCH_MS = 250;
+
+export function runtimeLogConfig(cfg: Config): RuntimeLogConfig {
+  const level = cfg.log.trace ? 'trace' : cfg.log.debug ? 'debug' : cfg.log.quiet ? 'warn' : 'info';
+  const out: RuntimeLogConfig = { level, stderr: cfg.log.file === null || cfg.log.stderr, prog: cfg.mode };
+  if (cfg.log.file !== null) out.file = cfg.log.file;
+  return out;
+}
+
+function namespaceTarget(target: PastaTarget): NamespaceTarget {
+  if (target.kind === 'pid') return { kind: 'pid', pid: target.pid };
+  if (target.kind === 'netns') {
+    return target.userns === undefined ? { kind: 'netns', path: target.path } : { kind: 'netns', path: target.path, userns: target.userns };
+  }
+  return { kind: 'spawn' };
+}
+
+function readHostNetwork(cfg: Config): HostNetwork {
+  const nl = NetlinkClient.open();
+  try {
+    return discoverHostNetwork(nl, {
+      interface: cfg.interface,
+      outboundIf4: cfg.ip4.outboundIf,
+      outboundIf6: cfg.ip6.outboundIf,
+    });
+  } finally {
+    nl.close();
+  }
+}
+
+async function openTap(ns: NamespaceHelper, name: string): Promise<{ fd: number; name: string }> {
+  const r = await ns.request({ t: 'open-tap', name });
+  const fd = r.fds[0];
+  if (fd === undefined) throw new Error('namespace helper sent no tap fd');
+  return { fd, name: String(r.msg.name) };
+}
+
+async function configureNet(ns: NamespaceHelper, cfg: Config, host: HostNetwork, tapName: string): Promise<void> {
+  const r = await ns.request({ t: 'open-netlink' });
+  const fd = r.fds[0];
+  if (fd === undefined) throw new Error('namespace helper sent no netlink fd');
+  const nl = new NetlinkClient(fd);
+  try {
+    configureNamespace(nl, planNamespaceConfig(host, cfg, tapName));
+  } finally {
+    nl.close();
+  }
+}
+
+function actorConfigFor(cfg: Config, host: HostNetwork, log: RuntimeLogConfig): (name: ActorName) => ActorConfig {
+  const traced = new Set<string>(cfg.actors.trace);
+  return (name) => ({
+    mode: cfg.mode,
+    log,
+    trace: traced.has(name),
+    net: guestNetwork(cfg, host),
+  });
+}
+
+function guestNetwork(cfg: Config, host: HostNetwork): ActorConfig['net'] {
+  const net: ActorConfig['net'] = { mtu: cfg.mtu || 65520, ourMac: cfg.macAddr ?? host.mac ?? '9a:55:9a:55:9a:55' };
+  const a4 = cfg.ip4.address ?? host.addr4?.address;
+  const gw4 = cfg.ip4.gateway ?? host.gw4;
+  const a6 = cfg.ip6.address ?? host.addr6?.address;
+  const gw6 = cfg.ip6.gateway ?? host.gw6;
+  if (a4 !== undefined && a4 !== null) net.addr4 = a4;
+  const p4 = cfg.ip4.prefixLen ?? host.addr4?.prefixLen;
+  if (p4 !== undefined && p4 !== null) net.prefix4 = p4;
+  if (gw4 !== undefined && gw4 !== null) net.gw4 = gw4;
+  if (a6 !== undefined && a6 !== null) net.addr6 = a6;
+  if (gw6 !== undefined && gw6 !== null) net.gw6 = gw6;
+  return net;
+}
+
+function exitCodeOf(code: number | null, signal: string | null): number {
+  if (signal) return 128 + ((osConstants.signals as Record<string, number>)[signal] ?? 0);
+  return code ?? 1;
+}
+
+/** Resolves when the attached namespace goes away (its PID exits, or its path disappears). */
+function watchNamespace(target: PastaTarget, onGone: () => void): () => void {
+  const gone =
+    target.kind === 'pid' ? () => !native.processExists(target.pid) : target.kind === 'netns' ? () => !existsSync(target.path) : () => false;
+  const timer = setInterval(() => gone() && onGone(), NS_WATCH_MS);
+  return () => clearInterval(timer);
+}
+
+export async function runPasta(cfg: Config, target: PastaTarget): Promise<number> {
+  const logCfg = runtimeLogConfig(cfg);
+  const log = createLogger(logCfg);
+  const host = readHostNetwork(cfg);
+  const ns = await attachNamespace(namespaceTarget(target));
+  const cleanup: (() => void | Promise<void>)[] = [() => ns.close()];
+  try {
+    const tap = await openTap(ns, cfg.ns.ifname ?? host.ifname ?? 'tap0');
+    log.debug(`tap ${tap.name} opened in the namespace (helper pid ${ns.pid})`);
+    if (cfg.ns.configNet) await configureNet(ns, cfg, host, tap.name);
+    const router = new Router({
+      mode: cfg.actors.separateProcesses ? 'process' : 'thread',
+      log,
+      actorConfig: actorConfigFor(cfg, host, logCfg),
+    });
+    cleanup.unshift(() => router.stop());
+    await router.start();
+    router.addKeptFd(tap.fd, Proto.Tap, 0, 0, EPOLLIN | EPOLLRDHUP | EPOLLET);
+    if (cfg.pidFile !== null) writeFileSync(cfg.pidFile, `${process.pid}\n`);
+    return await serve(cfg, target, ns, router, log);
+  } finally {
+    for (const c of cleanup) await c();
+    log.close();
+  }
+}
+
+/** Runs until the command exits, the namespace goes away, the tap closes, or a fatal actor failure. */
+function serve(cfg: Config, target: PastaTarget, ns: NamespaceHelper, router: Router, log: Logger): Promise<number> {
+  return new Promise<number>((resolve) => {
+    const stopWatch = watchNamespace(target, () => {
+      log.info('namespace is gone, exiting');
+      resolve(0);
+    });
+    const done = (code: number) => {
+      stopWatch();
+      resolve(code);
+    };
+    if (cfg.ns.noNetnsQuit) stopWatch();
+    router.on((e) => {
+      if (e.t === 'fatal') {
+        log.error(e.reason);
+        done(1);
+      } else if (e.t === 'tap-closed') {
+        log.info('tap device closed, exiting');
+        done(0);
+      }
+    });
+    for (const sig of ['SIGTERM', 'SIGHUP'] as const) process.once(sig, () => done(128 + osConstants.signals[sig]));
+    if (target.kind === 'spawn') startCommand(ns, target.argv, done, log);
+  });
+}
+
+function startCommand(ns: NamespaceHelper, argv: string[], done: (code: number) => void, log: Logger): void {
+  const command = argv.length > 0 ? argv : [process.env.SHELL || '/bin/sh'];
+  // Ctrl-C and friends are for the command; its exit decides ours.
+  for (const sig of ['SIGINT', 'SIGQUIT'] as const) process.on(sig, () => {});
+  ns.onCommandExit((code, signal) => done(exitCodeOf(code, signal)));
+  ns.request({ t: 'spawn', argv: command }).catch((e: unknown) => {
+    log.error(`cannot run ${command[0]}: ${e instanceof Error ? e.message : String(e)}`);
+    done(1);
+  });
+}

@@ -1,0 +1,184 @@
+/**
+ * The actor host: the piscina task that runs one actor, in a worker thread of either the router's
+ * process (`mode: 'port'`) or an actor process of its own (`mode: 'socket'`, `--actors`).
+ *
+ * Theory of operation
+ * - The task connects its channel to the router and waits for `start` (the actor's config). It then
+ *   imports the actor's module, creates the actor and answers `ready`.
+ * - Router messages: `start`, `stop`, `ready` (epoll readiness, a flat [hi, lo, events, ...] batch),
+ *   `link` (a direct channel to a peer actor: a MessagePort or a socket fd), `unlink`, `get-counters`.
+ *   Everything else goes to the actor's `onMessage`.
+ * - The task's promise settles when the actor stops: resolved on `stop` or when the router goes away,
+ *   rejected (the worker dies) when the actor throws. The router's supervisor decides what follows.
+ * - With tracing on, every message in or out of this actor is logged as a JSON line.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import { native } from '../native/index.js';
+import { decodeRef, refHi, refLo } from './epoll-ref.js';
+import { PortChannel, SocketChannel, type Channel, type Msg } from './channel.js';
+import { Counters, isActorName, type Actor, type ActorEnv, type ActorFactory, type ActorName, type Sender } from './actor.js';
+import type { ActorConfig } from './actor-config.js';
+import { createLogger, type Logger } from './log.js';
+import { summarize } from './trace.js';
+
+export interface ActorTask {
+  name: ActorName;
+  mode: 'port' | 'socket';
+  port?: MessagePort;
+  fd?: number;
+}
+
+const FACTORIES: Record<ActorName, () => Promise<ActorFactory>> = {
+  tap: async () => (await import('../actors/tap/actor.js')).createActor,
+  tcp: async () => (await import('../actors/tcp/actor.js')).createActor,
+  udp: async () => (await import('../actors/udp/actor.js')).createActor,
+  icmp: async () => (await import('../actors/icmp/actor.js')).createActor,
+  splice: async () => (await import('../actors/splice/actor.js')).createActor,
+};
+
+function channelFor(mode: 'port' | 'socket', port: MessagePort | undefined, fd: number | undefined): Channel {
+  if (mode === 'port' && port) return new PortChannel(port);
+  if (mode === 'socket' && fd !== undefined) return new SocketChannel(fd);
+  throw new Error(`actor task without a ${mode === 'port' ? 'port' : 'socket fd'}`);
+}
+
+class Host {
+  readonly #router: Channel;
+  readonly #links = new Map<ActorName, Channel>();
+  readonly #counters = new Counters();
+  #actor: Actor | undefined;
+  #log: Logger | undefined;
+  #config: ActorConfig | undefined;
+  #done: (err?: unknown) => void = () => {};
+
+  constructor(
+    readonly name: ActorName,
+    router: Channel,
+  ) {
+    this.#router = router;
+  }
+
+  run(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#done = (err?: unknown) => (err === undefined ? resolve() : reject(err));
+      this.#router.onMessage((msg, fds) => this.#fromRouter(msg, fds));
+      this.#router.onClose(() => this.#stop());
+    });
+  }
+
+  #trace(dir: 'in' | 'out', peer: Sender, msg: Msg, fds: number): void {
+    if (!this.#config?.trace || !this.#log) return;
+    this.#log.json({ ts: Date.now() / 1000, actor: this.name, dir, peer, fds, ...summarize(msg) });
+  }
+
+  #fromRouter(msg: Msg, fds: number[]): void {
+    this.#trace('in', 'router', msg, fds.length);
+    switch (msg.t) {
+      case 'start':
+        void this.#start(msg.config as ActorConfig).catch((e: unknown) => this.#done(e));
+        return;
+      case 'stop':
+        return this.#stop();
+      case 'ready':
+        return this.#dispatchReady(msg.ev as number[]);
+      case 'link':
+        return this.#link(msg, fds);
+      case 'unlink':
+        return this.#unlink(msg.peer as string);
+      case 'get-counters':
+        return this.#sendRouter({ t: 'counters', id: msg.id, c: this.#counters.snapshot() });
+      default:
+        if (this.#actor) this.#actor.onMessage('router', msg, fds);
+        else for (const fd of fds) native.close(fd, true);
+    }
+  }
+
+  async #start(config: ActorConfig): Promise<void> {
+    this.#config = config;
+    this.#log = createLogger(config.log).child(this.name);
+    const factory = await FACTORIES[this.name]();
+    this.#actor = factory(this.#env(config, this.#log));
+    this.#sendRouter({ t: 'ready', pid: process.pid, tid: native.gettid() });
+  }
+
+  #env(config: ActorConfig, log: Logger): ActorEnv {
+    return {
+      name: this.name,
+      config,
+      log,
+      counters: this.#counters,
+      toRouter: (msg, fds) => this.#sendRouter(msg, fds),
+      toPeer: (peer, msg, fds, transfer) => this.#sendPeer(peer, msg, fds, transfer),
+      epollAdd: (fd, proto, aux, handle, events) =>
+        this.#sendRouter({ t: 'epoll-add', hi: refHi(proto, aux), lo: refLo(handle), events }, [native.dup(fd)]),
+      epollMod: (proto, aux, handle, events) =>
+        this.#sendRouter({ t: 'epoll-mod', hi: refHi(proto, aux), lo: refLo(handle), events }),
+      epollDel: (proto, aux, handle) => this.#sendRouter({ t: 'epoll-del', hi: refHi(proto, aux), lo: refLo(handle) }),
+    };
+  }
+
+  #sendRouter(msg: Msg, fds: number[] = []): void {
+    this.#trace('out', 'router', msg, fds.length);
+    this.#router.send(msg, fds);
+  }
+
+  #sendPeer(peer: ActorName, msg: Msg, fds: number[] = [], transfer: ArrayBuffer[] = []): boolean {
+    const link = this.#links.get(peer);
+    if (!link) {
+      for (const fd of fds) native.close(fd, true);
+      return false;
+    }
+    this.#trace('out', peer, msg, fds.length);
+    link.send(msg, fds, transfer);
+    return true;
+  }
+
+  #dispatchReady(ev: number[]): void {
+    const actor = this.#actor;
+    if (!actor) return;
+    const d = { proto: 0, aux: 0, handle: 0 };
+    for (let i = 0; i + 2 < ev.length; i += 3) {
+      decodeRef(ev[i]!, ev[i + 1]!, d);
+      actor.onReady(d.proto, d.aux, d.handle, ev[i + 2]!);
+    }
+  }
+
+  #link(msg: Msg, fds: number[]): void {
+    const peer = String(msg.peer);
+    if (!isActorName(peer)) throw new Error(`link to unknown actor ${peer}`);
+    this.#links.get(peer)?.close();
+    const ch = msg.port ? new PortChannel(msg.port as MessagePort) : new SocketChannel(fds[0]!);
+    ch.onMessage((m, f) => {
+      this.#trace('in', peer, m, f.length);
+      this.#actor?.onMessage(peer, m, f);
+    });
+    ch.onClose(() => {
+      if (this.#links.get(peer) === ch) this.#links.delete(peer);
+    });
+    this.#links.set(peer, ch);
+  }
+
+  #unlink(peer: string): void {
+    if (!isActorName(peer)) return;
+    const ch = this.#links.get(peer);
+    this.#links.delete(peer);
+    ch?.close();
+  }
+
+  #stop(): void {
+    try {
+      this.#actor?.stop();
+    } finally {
+      for (const ch of this.#links.values()) ch.close();
+      this.#links.clear();
+      this.#router.close();
+      this.#log?.close();
+      this.#done();
+    }
+  }
+}
+
+/** The piscina task: runs the actor until it stops. */
+export default function runActor(task: ActorTask): Promise<void> {
+  return new Host(task.name, channelFor(task.mode, task.port, task.fd)).run();
+}

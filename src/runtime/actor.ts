@@ -1,0 +1,67 @@
+/**
+ * What an actor is, seen from the runtime.
+ *
+ * An actor is a module under src/actors/<name>/actor.ts exporting `createActor(env)`. The runtime
+ * (actor-host.ts) runs it inside a piscina worker, either in the router's process or in a process of
+ * its own (`--actors`), and gives it an `ActorEnv`: its channels, its epoll registrations (which the
+ * router owns), its logger and counters. The actor never sees which of the two modes it runs in.
+ */
+import type { Msg } from './channel.js';
+import type { Logger } from './log.js';
+import type { ActorConfig } from './actor-config.js';
+
+export const ACTOR_NAMES = ['tap', 'tcp', 'udp', 'icmp', 'splice'] as const;
+export type ActorName = (typeof ACTOR_NAMES)[number];
+
+export function isActorName(s: string): s is ActorName {
+  return (ACTOR_NAMES as readonly string[]).includes(s);
+}
+
+/** Who a message came from: the router, or a peer actor over a direct link. */
+export type Sender = 'router' | ActorName;
+
+export interface ActorEnv {
+  readonly name: ActorName;
+  readonly config: ActorConfig;
+  readonly log: Logger;
+  /** Counters shown by the control socket and at exit; actors only ever add to them. */
+  readonly counters: Counters;
+  /** Sends to the router. fds move (see channel.ts). */
+  toRouter(msg: Msg, fds?: number[]): void;
+  /** Sends to a peer actor over the direct link; false if the peer is down right now (message dropped). */
+  toPeer(peer: ActorName, msg: Msg, fds?: number[], transfer?: ArrayBuffer[]): boolean;
+  /**
+   * Registers `fd` in the router's epoll set with the reference (proto, aux, handle). The actor keeps
+   * `fd`; the router keeps a duplicate until `epollDel`. Readiness comes back through `onReady`.
+   */
+  epollAdd(fd: number, proto: number, aux: number, handle: number, events: number): void;
+  epollMod(proto: number, aux: number, handle: number, events: number): void;
+  epollDel(proto: number, aux: number, handle: number): void;
+}
+
+export interface Actor {
+  /** Readiness of an fd this actor registered. */
+  onReady(proto: number, aux: number, handle: number, events: number): void;
+  /** A message from the router or a peer; `fds` are now owned by the actor. */
+  onMessage(from: Sender, msg: Msg, fds: number[]): void;
+  /** Stop cleanly: close what you own. */
+  stop(): void;
+}
+
+export type ActorFactory = (env: ActorEnv) => Actor;
+
+export class Counters {
+  readonly values: Record<string, number> = Object.create(null) as Record<string, number>;
+
+  add(name: string, n = 1): void {
+    this.values[name] = (this.values[name] ?? 0) + n;
+  }
+
+  get(name: string): number {
+    return this.values[name] ?? 0;
+  }
+
+  snapshot(): Record<string, number> {
+    return { ...this.values };
+  }
+}
