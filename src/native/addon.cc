@@ -89,9 +89,9 @@ bool ArgBool(const Napi::CallbackInfo& info, size_t i, bool fallback) {
 size_t ValueStr(Napi::Env env, Napi::Value v, char* buf, size_t size) {
   if (!v.IsString()) ThrowType(env, "expected a string");
   size_t len = 0;
-  napi_status s = napi_get_value_string_utf8(env, v, buf, size, &len);
-  if (s != napi_ok) ThrowType(env, "expected a string");
-  if (len + 1 >= size) ThrowRange(env, "string too long");
+  if (napi_get_value_string_utf8(env, v, nullptr, 0, &len) != napi_ok) ThrowType(env, "expected a string");
+  if (len >= size) ThrowRange(env, "string too long");
+  napi_get_value_string_utf8(env, v, buf, size, &len);
   return len;
 }
 
@@ -144,7 +144,7 @@ static Napi::Value SetErrorClass(const Napi::CallbackInfo& info) {
 
 static void Cleanup(void* arg) { ClosePolls(static_cast<AddonData*>(arg)); }
 
-static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto* data = new AddonData();
   env.SetInstanceData<AddonData>(data);  // deleted by N-API when the environment goes away
   napi_add_env_cleanup_hook(env, Cleanup, data);
@@ -161,4 +161,6 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
 
 }  // namespace passt
 
-NODE_API_MODULE(passt_native, passt::Init)
+static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) { return passt::Init(env, exports); }
+
+NODE_API_MODULE(passt_native, InitAddon)

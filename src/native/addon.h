@@ -11,7 +11,6 @@
 #include <napi.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <uv.h>
 
 #include <cstdint>
 #include <unordered_map>

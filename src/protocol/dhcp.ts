@@ -242,20 +242,23 @@ function readRoutes(m: DhcpMessage, d: Uint8Array): string | null {
 
 /**
  * Writes `m` at out[off], at most `cap` bytes; returns the length written (at least BOOTP_MIN_LEN), or
- * -1 if it does not fit or a domain name is invalid. Only options with a value are written.
+ * -1 if it does not fit or a domain name is invalid. Only options with a value are written; `order` (a
+ * reply passes the request's parameter request list) sets the order after option 53.
  */
-export function emitDhcp(m: DhcpMessage, out: Uint8Array, off: number, cap: number): number {
+export function emitDhcp(
+  m: DhcpMessage, out: Uint8Array, off: number, cap: number, order: Uint8Array = m.paramList,
+): number {
   const opts = encodeOptions(m);
   if (opts === null) return -1;
-  const order = optionOrder(opts, m.paramList);
+  const codes = optionOrder(opts, order);
   let optLen = 1; // END
-  for (const code of order) optLen += splitLen(opts.get(code)!.length);
+  for (const code of codes) optLen += splitLen(opts.get(code)!.length);
   const len = Math.max(BOOTP_MIN_LEN, DHCP_MIN_LEN + optLen);
   if (cap < len || off < 0 || off + len > out.length) return -1;
   out.fill(0, off, off + len);
   writeFixed(m, new DataView(out.buffer, out.byteOffset + off, len), out, off);
   let at = off + BootpOff.Options;
-  for (const code of order) at = writeOption(out, at, code, opts.get(code)!);
+  for (const code of codes) at = writeOption(out, at, code, opts.get(code)!);
   out[at] = DhcpOpt.End;
   return len;
 }
@@ -295,13 +298,13 @@ function writeOption(out: Uint8Array, at: number, code: number, data: Uint8Array
 }
 
 /** 53 first, then the client's parameter request list order, then ascending codes. */
-function optionOrder(opts: Map<number, Uint8Array>, paramList: Uint8Array): number[] {
+function optionOrder(opts: Map<number, Uint8Array>, preferred: Uint8Array): number[] {
   const order: number[] = [];
   const take = (code: number): void => {
     if (opts.has(code) && !order.includes(code)) order.push(code);
   };
   take(DhcpOpt.MsgType);
-  for (const code of paramList) take(code);
+  for (const code of preferred) take(code);
   for (const code of [...opts.keys()].sort((a, b) => a - b)) take(code);
   return order;
 }

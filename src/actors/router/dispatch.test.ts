@@ -1,9 +1,9 @@
 import test from 'ava';
 import { Proto } from '../../runtime/epoll-ref.js';
-import { LINKS, ownerOf, peersOf } from './dispatch.js';
+import { LINKS, ownerOf, peersOf, type Owner } from './dispatch.js';
 
 test('every protocol has exactly one owner', (t) => {
-  const expected: Record<string, string> = {
+  const expected: Record<string, Owner> = {
     Tap: 'tap', TapListen: 'tap', Tcp: 'tcp', TcpListen: 'tcp', TcpTimer: 'tcp', Udp: 'udp', UdpListen: 'udp',
     Icmp: 'icmp', Splice: 'splice', Timer: 'router', Control: 'router', Channel: 'router', NsQuit: 'router',
   };

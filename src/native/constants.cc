@@ -1,0 +1,109 @@
+// Platform constants for index.ts (exports.constants), read from the C headers rather than
+// hard-coded in TypeScript.
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <linux/netlink.h>
+#include <sched.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+#include "addon.h"
+
+namespace passt {
+
+#define PASST_CONST(name) c.Set(#name, Napi::Number::New(env, static_cast<double>(name)))
+
+static void EpollConstants(Napi::Env env, Napi::Object c) {
+  PASST_CONST(EPOLLIN);
+  PASST_CONST(EPOLLOUT);
+  PASST_CONST(EPOLLPRI);
+  PASST_CONST(EPOLLERR);
+  PASST_CONST(EPOLLHUP);
+  PASST_CONST(EPOLLRDHUP);
+  PASST_CONST(EPOLLET);
+  PASST_CONST(EPOLLONESHOT);
+  PASST_CONST(EPOLL_CTL_ADD);
+  PASST_CONST(EPOLL_CTL_DEL);
+  PASST_CONST(EPOLL_CTL_MOD);
+  PASST_CONST(UV_READABLE);
+  PASST_CONST(UV_WRITABLE);
+  PASST_CONST(UV_DISCONNECT);
+  PASST_CONST(UV_PRIORITIZED);
+}
+
+static void SocketConstants(Napi::Env env, Napi::Object c) {
+  PASST_CONST(AF_UNIX);
+  PASST_CONST(AF_INET);
+  PASST_CONST(AF_INET6);
+  PASST_CONST(AF_NETLINK);
+  PASST_CONST(SOCK_STREAM);
+  PASST_CONST(SOCK_DGRAM);
+  PASST_CONST(SOCK_RAW);
+  PASST_CONST(SOCK_SEQPACKET);
+  PASST_CONST(SOL_SOCKET);
+  PASST_CONST(SO_ERROR);
+  PASST_CONST(SO_REUSEADDR);
+  PASST_CONST(SO_REUSEPORT);
+  PASST_CONST(SO_RCVBUF);
+  PASST_CONST(SO_SNDBUF);
+  PASST_CONST(SO_PEEK_OFF);
+  PASST_CONST(SO_KEEPALIVE);
+  PASST_CONST(MSG_PEEK);
+  PASST_CONST(MSG_DONTWAIT);
+  PASST_CONST(MSG_NOSIGNAL);
+  PASST_CONST(MSG_TRUNC);
+  PASST_CONST(MSG_MORE);
+  PASST_CONST(MSG_WAITALL);
+  PASST_CONST(MSG_ERRQUEUE);
+  PASST_CONST(SHUT_RD);
+  PASST_CONST(SHUT_WR);
+  PASST_CONST(SHUT_RDWR);
+  PASST_CONST(NETLINK_ROUTE);
+}
+
+static void InetConstants(Napi::Env env, Napi::Object c) {
+  PASST_CONST(IPPROTO_IP);
+  PASST_CONST(IPPROTO_TCP);
+  PASST_CONST(IPPROTO_UDP);
+  PASST_CONST(IPPROTO_ICMP);
+  PASST_CONST(IPPROTO_ICMPV6);
+  PASST_CONST(IPPROTO_IPV6);
+  PASST_CONST(IP_TTL);
+  PASST_CONST(IP_FREEBIND);
+  PASST_CONST(IP_RECVERR);
+  PASST_CONST(IPV6_V6ONLY);
+  PASST_CONST(IPV6_FREEBIND);
+  PASST_CONST(IPV6_RECVERR);
+  PASST_CONST(IPV6_UNICAST_HOPS);
+  PASST_CONST(TCP_NODELAY);
+  PASST_CONST(TCP_MAXSEG);
+  PASST_CONST(TCP_CORK);
+  PASST_CONST(TCP_QUICKACK);
+  PASST_CONST(TCP_INFO);
+  PASST_CONST(TCP_WINDOW_CLAMP);
+  PASST_CONST(TCP_ESTABLISHED);
+  PASST_CONST(TCP_CLOSE_WAIT);
+  PASST_CONST(TCP_CLOSE);
+}
+
+static void NsConstants(Napi::Env env, Napi::Object c) {
+  PASST_CONST(CLONE_NEWNET);
+  PASST_CONST(CLONE_NEWUSER);
+  PASST_CONST(CLONE_NEWNS);
+  PASST_CONST(CLONE_NEWUTS);
+  PASST_CONST(CLONE_NEWPID);
+}
+
+#undef PASST_CONST
+
+void InitConstants(Napi::Env env, Napi::Object exports) {
+  Napi::Object c = Napi::Object::New(env);
+  EpollConstants(env, c);
+  SocketConstants(env, c);
+  InetConstants(env, c);
+  NsConstants(env, c);
+  exports.Set("constants", c);
+}
+
+}  // namespace passt
