@@ -17,7 +17,10 @@
       "cflags!": ["-fno-exceptions", "-O3"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-O3"],
       "cflags": ["-O2", "-Wall", "-Wextra"],
-      "cflags_cc": ["-std=c++17", "-O2", "-fexceptions", "-Wall", "-Wextra"]
+      "cflags_cc": ["-std=c++17", "-O2", "-fexceptions", "-Wall", "-Wextra"],
+      # Never unloaded: a worker thread's env dlcloses its addons before its loop runs the last
+      # uv_close callbacks of poll watchers (src/native/event.cc), which live in this library.
+      "ldflags": ["-Wl,-z,nodelete"]
     }
   ]
 }

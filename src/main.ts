@@ -34,7 +34,7 @@ export async function main(argv: string[]): Promise<void> {
     process.stderr.write(`${mode}: option --${unsupported[0]} is not supported yet\n`);
     return process.exit(1);
   }
-  if (mode === 'passt') {
+  if (mode === 'passt' || parsed.target === null) {
     process.stderr.write('passt: passt mode (a qemu guest over a UNIX socket) is not supported yet; use pasta\n');
     return process.exit(1);
   }

@@ -111,6 +111,12 @@ function watchNamespace(target: PastaTarget, onGone: () => void): () => void {
   return () => clearInterval(timer);
 }
 
+/** With -d, the counters of every actor at exit: what was handled, what was dropped and why. */
+async function logCounters(router: Router, log: Logger): Promise<void> {
+  if (!log.enabled('debug')) return;
+  for (const [name, c] of Object.entries(await router.allCounters())) log.debug(`counters ${name}: ${JSON.stringify(c)}`);
+}
+
 export async function runPasta(cfg: Config, target: PastaTarget): Promise<number> {
   const logCfg = runtimeLogConfig(cfg);
   const log = createLogger(logCfg);
@@ -127,6 +133,7 @@ export async function runPasta(cfg: Config, target: PastaTarget): Promise<number
       actorConfig: actorConfigFor(cfg, host, logCfg),
     });
     cleanup.unshift(() => router.stop());
+    cleanup.unshift(() => logCounters(router, log));
     await router.start();
     router.addKeptFd(tap.fd, Proto.Tap, 0, 0, EPOLLIN | EPOLLRDHUP | EPOLLET);
     if (cfg.pidFile !== null) writeFileSync(cfg.pidFile, `${process.pid}\n`);

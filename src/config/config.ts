@@ -22,6 +22,7 @@ export const MAX_MTU = 65535;
 export const DEFAULT_LOG_SIZE = 1024 * 1024;
 /** Smallest --log-size passt accepts. */
 export const MIN_LOG_SIZE = 40960;
+export const MAX_LOG_SIZE = Number.MAX_SAFE_INTEGER;
 /** At most this many -D addresses per IP version, and -S domains in all (passt's limits). */
 export const MAX_DNS_PER_FAMILY = 4;
 export const MAX_SEARCH_DOMAINS = 6;

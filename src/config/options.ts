@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import {
   MAX_DNS_PER_FAMILY,
-  MAX_LOG_SIZE_CHECK,
+  MAX_LOG_SIZE,
   MAX_MTU,
   MAX_SEARCH_DOMAINS,
   MIN_LOG_SIZE,
@@ -208,9 +208,11 @@ function setPerFamily(d: Draft, field: FamilyField, use: Ip4Use, what: string, v
   ip[field] = value;
 }
 
+/** -d, --trace, -q: quiet excludes the other two, in either order. */
 function applyLogFlag(d: Draft, which: 'debug' | 'trace' | 'quiet'): void {
   const log = d.cfg.log;
-  if (which === 'quiet' ? log.debug : log.quiet) throw new UsageError(`--${which === 'quiet' ? 'quiet' : which} and --${which === 'quiet' ? 'debug' : 'quiet'} are mutually exclusive`);
+  if (which === 'quiet' && log.debug) throw new UsageError('--quiet conflicts with --debug and --trace');
+  if (which !== 'quiet' && log.quiet) throw new UsageError(`--${which} conflicts with --quiet`);
   if (which === 'quiet') log.quiet = true;
   else log.debug = true;
   if (which === 'trace') log.trace = true;
@@ -323,13 +325,13 @@ const mode = (text: { pasta: string; passt: string }) => (m: Mode): string => te
  * checks across options are in `finish()`.
  */
 export const OPTIONS: readonly OptionSpec[] = [
-  flag('general', 'debug', 'log debugging messages', () => {}, { short: 'd', once: true, apply: (d) => applyLogFlag(d, 'debug') }),
-  flag('general', 'trace', 'log every packet too (implies --debug)', () => {}, { once: true, apply: (d) => applyLogFlag(d, 'trace') }),
-  flag('general', 'quiet', 'log only warnings and errors', () => {}, { short: 'q', once: true, apply: (d) => applyLogFlag(d, 'quiet') }),
+  { long: 'debug', short: 'd', once: true, section: 'general', help: 'log debugging messages', apply: (d) => applyLogFlag(d, 'debug') },
+  { long: 'trace', once: true, section: 'general', help: 'log every packet too (implies --debug)', apply: (d) => applyLogFlag(d, 'trace') },
+  { long: 'quiet', short: 'q', once: true, section: 'general', help: 'log only warnings and errors', apply: (d) => applyLogFlag(d, 'quiet') },
   flag('general', 'foreground', "stay in the foreground (default: detach when started from a terminal)", (c) => (c.foreground = true), { short: 'f', once: true }),
-  flag('general', 'stderr', 'log to standard error as well', () => {}, { short: 'e', once: true, apply: (d, _v, o) => applyLogTarget(d, null, o) }),
+  { long: 'stderr', short: 'e', once: true, section: 'general', help: 'log to standard error as well', apply: (d, _v, o) => applyLogTarget(d, null, o) },
   { long: 'log-file', short: 'l', arg: 'PATH', once: true, section: 'general', help: 'log to the file PATH only', apply: (d, v, o) => applyLogTarget(d, v, o) },
-  { long: 'log-size', arg: 'BYTES', once: true, section: 'general', help: `largest size of the log file, at least ${MIN_LOG_SIZE} (default: 1 MiB)`, apply: (d, v, o) => (d.cfg.log.fileSize = applyInteger(v, o, 'log size', MIN_LOG_SIZE, MAX_LOG_SIZE_CHECK)) },
+  { long: 'log-size', arg: 'BYTES', once: true, section: 'general', help: `largest size of the log file, at least ${MIN_LOG_SIZE} (default: 1 MiB)`, apply: (d, v, o) => (d.cfg.log.fileSize = applyInteger(v, o, 'log size', MIN_LOG_SIZE, MAX_LOG_SIZE)) },
   { long: 'runas', arg: 'UID|UID:GID', once: true, section: 'general', help: 'user and group to run as, by number or name', apply: applyRunas },
   { long: 'help', short: 'h', section: 'general', help: 'show this text and exit', apply: () => { throw new EarlyExit('help'); } },
   { long: 'version', section: 'general', help: 'show the version and exit', apply: () => { throw new EarlyExit('version'); } },
@@ -345,12 +347,12 @@ export const OPTIONS: readonly OptionSpec[] = [
   { long: 'netmask', short: 'n', arg: 'MASK', section: 'guest', help: 'IPv4 netmask, dotted or as a prefix length', apply: applyNetmask },
   { long: 'mac-addr', short: 'M', arg: 'ADDR', section: 'guest', help: "our MAC address towards the guest (default: the host interface's)", apply: (d, v, o) => (d.cfg.macAddr = mac(v, o)) },
   { long: 'gateway', short: 'g', arg: 'ADDR', section: 'guest', help: "IPv4 or IPv6 default gateway, once per IP version (default: the host's)", apply: (d, v, o) => setPerFamily(d, 'gateway', 'gateway', 'gateway address', v, o) },
-  { long: 'interface', short: 'i', arg: 'NAME', once: true, section: 'guest', help: 'host interface to copy addresses and routes from (default: the outbound ones, else the default route\'s)', apply: (d, v, o) => (d.cfg.interface = ifname(v, o)) },
+  { long: 'interface', short: 'i', arg: 'NAME', once: true, section: 'guest', help: "host interface for addresses and routes (default: the default route's)", apply: (d, v, o) => (d.cfg.interface = ifname(v, o)) },
   { long: 'outbound', short: 'o', arg: 'ADDR', section: 'guest', help: 'source address for outbound traffic, once per IP version', apply: (d, v, o) => setPerFamily(d, 'outbound', 'outbound', 'outbound address', v, o) },
   { long: 'outbound-if4', arg: 'NAME', once: true, section: 'guest', help: 'bind outbound IPv4 sockets to interface NAME', apply: (d, v, o) => (d.cfg.ip4.outboundIf = ifname(v, o)) },
   { long: 'outbound-if6', arg: 'NAME', once: true, section: 'guest', help: 'bind outbound IPv6 sockets to interface NAME', apply: (d, v, o) => (d.cfg.ip6.outboundIf = ifname(v, o)) },
-  flag('guest', 'ipv4-only', 'IPv4 only: ignore IPv6 traffic', () => {}, { short: '4', apply: (d) => applyIpOnly(d, 'ipv4') }),
-  flag('guest', 'ipv6-only', 'IPv6 only: ignore IPv4 traffic', () => {}, { short: '6', apply: (d) => applyIpOnly(d, 'ipv6') }),
+  { long: 'ipv4-only', short: '4', section: 'guest', help: 'IPv4 only: ignore IPv6 traffic', apply: (d) => applyIpOnly(d, 'ipv4') },
+  { long: 'ipv6-only', short: '6', section: 'guest', help: 'IPv6 only: ignore IPv4 traffic', apply: (d) => applyIpOnly(d, 'ipv6') },
 
   { long: 'dns', short: 'D', arg: 'ADDR', section: 'dns', help: mode({ pasta: "DNS resolver, repeatable; 'none' for no DNS (default: none)", passt: "DNS resolver, repeatable; 'none' for no DNS (default: /etc/resolv.conf's)" }), apply: applyDns },
   { long: 'search', short: 'S', arg: 'LIST', section: 'dns', help: mode({ pasta: "space-separated search domains; 'none' for no list (default: none)", passt: "space-separated search domains; 'none' for no list (default: /etc/resolv.conf's)" }), apply: applySearch },
@@ -426,7 +428,9 @@ export function optionTakesArgument(long: string): boolean | undefined {
 export function parseCommandLine(mode: Mode, argv: string[], host: HostInfo = systemHost()): ParsedCommandLine {
   const d = newDraft(mode, host);
   try {
-    const operands = runCommander(d, expandLongOptions(argv, mode));
+    const { args, error } = normalizeArgv(argv, mode);
+    const operands = runCommander(d, args);
+    if (error) throw error;
     return finish(d, operands);
   } catch (err) {
     if (err instanceof EarlyExit) return err.action === 'help' ? { action: 'help', mode, text: helpText(mode) } : { action: 'version', mode, text: versionText(mode, host) };
@@ -478,26 +482,34 @@ function applyOption(d: Draft, spec: OptionSpec, value: string): void {
 }
 
 /**
- * GNU getopt_long conveniences that commander lacks: unambiguous prefixes of long options
- * (`--tcp-p 22`), and a clear error for `--flag=value`. Values of options are skipped, not expanded.
+ * getopt_long's ways that commander lacks, applied before commander sees the arguments: long options
+ * abbreviated to an unambiguous prefix (`--tcp-p 22`), `--flag=value` refused, and an unknown option
+ * refused where it stands. On such an error the arguments before it are returned with the error, so
+ * that they are still applied first (an earlier --help or bad value wins, as with getopt). Option
+ * values are skipped, never rewritten; everything after '--' is left alone.
  */
-export function expandLongOptions(argv: readonly string[], mode: Mode): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--') return out.concat(argv.slice(i));
-    const expanded = arg.startsWith('--') ? expandLong(arg) : arg;
-    out.push(expanded);
-    if (nextIsValue(expanded, mode) && i + 1 < argv.length) out.push(argv[++i]!);
+export function normalizeArgv(argv: readonly string[], mode: Mode): { args: string[]; error: UsageError | null } {
+  const args: string[] = [];
+  try {
+    for (let i = 0; i < argv.length; i++) {
+      const arg = argv[i]!;
+      if (arg === '--') return { args: args.concat(argv.slice(i)), error: null };
+      const norm = arg.startsWith('--') ? expandLong(arg) : arg;
+      if (valueFollows(norm, mode) && i + 1 < argv.length) args.push(norm, argv[++i]!);
+      else args.push(norm);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) return { args, error: err };
+    throw err;
   }
-  return out;
+  return { args, error: null };
 }
 
 function expandLong(arg: string): string {
   const eq = arg.indexOf('=');
   const name = arg.slice(2, eq >= 0 ? eq : undefined);
   const spec = BY_LONG.get(name) ?? uniquePrefixMatch(name);
-  if (spec === null) return arg;
+  if (spec === null) throw new UsageError(`unrecognized option '${arg.slice(0, eq >= 0 ? eq : undefined)}'`);
   if (eq >= 0 && spec.arg === undefined) throw new UsageError(`option '--${spec.long}' doesn't allow an argument`);
   return `--${spec.long}${eq >= 0 ? arg.slice(eq) : ''}`;
 }
@@ -510,13 +522,18 @@ function uniquePrefixMatch(name: string): OptionSpec | null {
   return matches[0] ?? null;
 }
 
-/** Does this (expanded) argument consume the next one as its value? */
-function nextIsValue(arg: string, m: Mode): boolean {
+/** Does this (normalised) argument take the next one as its value? */
+function valueFollows(arg: string, m: Mode): boolean {
   if (arg.startsWith('--')) return !arg.includes('=') && BY_LONG.get(arg.slice(2))?.arg !== undefined;
   if (!arg.startsWith('-') || arg.length < 2) return false;
+  return shortClusterNeedsNext(arg, m);
+}
+
+/** `-46`, `-ft22`, `-t`: walks the letters; true if the last one needs the next argument. */
+function shortClusterNeedsNext(arg: string, m: Mode): boolean {
   for (let i = 1; i < arg.length; i++) {
     const spec = OPTIONS.find((s) => hasShort(s, m) && s.short === arg[i]);
-    if (spec === undefined) return false;
+    if (spec === undefined) throw new UsageError(`unrecognized option '-${arg[i]}'`);
     if (spec.arg !== undefined) return i === arg.length - 1;
   }
   return false;

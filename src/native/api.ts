@@ -61,10 +61,13 @@ export interface NativeAddon {
   /**
    * Reads up to `max` frames from a tap fd (one read(2) per frame, until EAGAIN or `max`).
    * Frames are laid out back to back in `buf`; `lens[i]` receives frame i's length.
+   * A read after the first needs at least `minRoom` bytes left in `buf` (default 65549: a 65535-byte
+   * MTU plus the Ethernet header), so no frame is ever truncated; the first read always happens.
    * Returns the number of frames read; -1 if the fd reported EOF before any frame (tap gone).
+   * An error after at least one frame ends the batch quietly (the next call throws it).
    * Syscalls: read.
    */
-  readBatch(fd: number, buf: Uint8Array, lens: Uint32Array, max: number): number;
+  readBatch(fd: number, buf: Uint8Array, lens: Uint32Array, max: number, minRoom?: number): number;
   /**
    * Writes `count` frames laid out back to back in `buf` (lengths in `lens`), one write(2) per frame
    * (a tap write must be exactly one frame). Returns frames written (stops at EAGAIN). Syscalls: write.
@@ -159,6 +162,9 @@ export interface NativeAddon {
   /**
    * Starts a libuv poll (uv_poll_t, UV_READABLE) on `fd` in the *calling thread's* event loop; `cb` runs
    * on that loop each time fd is readable. Returns a watcher id for pollStop. Works in worker threads.
+   * Level-triggered. An exception thrown by `cb` is an ordinary uncaught exception of that thread. A
+   * watcher keeps its loop alive until pollStop; a thread exiting with live watchers is cleaned up.
+   * libuv sets O_NONBLOCK on fd. Syscalls (made by libuv): ioctl(FIONBIO), epoll_ctl.
    */
   pollStart(fd: number, cb: (events: number) => void, events?: number): number;
   /**

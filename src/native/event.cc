@@ -25,7 +25,6 @@ struct PollWatcher {
   uv_poll_t handle;
   napi_env env;
   napi_ref cb;
-  int events;  // UV_READABLE | UV_WRITABLE | ...
 };
 
 // epoll_create1(EPOLL_CLOEXEC).
@@ -68,20 +67,19 @@ static Napi::Value EpollWait(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, n);
 }
 
-// Calls the watcher's JS callback as cb(events, status); a throw becomes an uncaught exception.
+// Calls the watcher's JS callback as cb(events), or cb(status) with a negative libuv status on error;
+// a throw becomes an uncaught exception of this thread.
 static void OnPoll(uv_poll_t* handle, int status, int events) {
   auto* w = static_cast<PollWatcher*>(handle->data);
   napi_env env = w->env;
   if (w->cb == nullptr) return;
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-  napi_value cb, global, argv[2], result;
+  napi_value cb, global, arg, result;
   napi_get_reference_value(env, w->cb, &cb);
   napi_get_global(env, &global);
-  // On an error status, report the watched events so the owner retries its I/O and meets the error.
-  napi_create_int32(env, status < 0 ? w->events : events, &argv[0]);
-  napi_create_int32(env, status, &argv[1]);
-  if (napi_make_callback(env, nullptr, global, cb, 2, argv, &result) == napi_pending_exception) {
+  napi_create_int32(env, status < 0 ? status : events, &arg);
+  if (napi_make_callback(env, nullptr, global, cb, 1, &arg, &result) == napi_pending_exception) {
     napi_value exc;
     napi_get_and_clear_last_exception(env, &exc);
     napi_fatal_exception(env, exc);
@@ -127,7 +125,6 @@ static Napi::Value PollStart(const Napi::CallbackInfo& info) {
   }
   w->handle.data = w;
   w->env = env;
-  w->events = events;
   napi_create_reference(env, info[1], 1, &w->cb);
   err = uv_poll_start(&w->handle, events, OnPoll);
   if (err < 0) {
@@ -150,7 +147,6 @@ static Napi::Value PollUpdate(const Napi::CallbackInfo& info) {
   if (it == Data(env)->polls.end()) ThrowRange(env, "unknown poll id");
   int err = uv_poll_start(&it->second->handle, events, OnPoll);
   if (err < 0) ThrowErrno(env, "uv_poll_start", -err);
-  it->second->events = events;
   return env.Undefined();
 }
 

@@ -17,7 +17,7 @@
  * epoll_ctl, epoll_wait, close.
  */
 import { constants as osConstants } from 'node:os';
-import { native } from '../native/index.js';
+import { ErrnoError, native } from '../native/index.js';
 import {
   Af, HOST_LE, emitGetAddrDump, emitGetLinkDump, emitGetRouteDump, emitNewAddr, emitNewRoute, emitSetLink,
   NlmF, nlMessages, NlType, parseAddr, parseError, parseLink, parseRoute,
@@ -65,11 +65,11 @@ const ERRNO_NAMES = new Map<number, string>(
   Object.entries(osConstants.errno).map(([name, n]) => [n, name]),
 );
 
-/** A request the kernel refused (errno from NLMSG_ERROR), or that got no answer in time (ETIMEDOUT). */
-export class NetlinkError extends Error {
-  readonly errno: number;
-  readonly code: string;
-  readonly syscall = 'netlink';
+/**
+ * A request the kernel refused (errno from NLMSG_ERROR), or that got no answer in time (ETIMEDOUT):
+ * an ErrnoError with syscall 'netlink', so `isErrno(e, 'EEXIST')` works on it.
+ */
+export class NetlinkError extends ErrnoError {
   /** what was asked, e.g. "RTM_NEWROUTE" */
   readonly request: string;
   /** the kernel's extended-ACK text, if any */
@@ -77,10 +77,8 @@ export class NetlinkError extends Error {
 
   constructor(errno: number, request: string, detail: string | null = null) {
     const code = ERRNO_NAMES.get(errno) ?? `E${errno}`;
-    super(`${request}: ${code}${detail ? ` (${detail})` : ''}`);
+    super(`${request}: ${code}${detail ? ` (${detail})` : ''}`, errno, code, 'netlink');
     this.name = 'NetlinkError';
-    this.errno = errno;
-    this.code = code;
     this.request = request;
     this.detail = detail;
   }

@@ -4,8 +4,9 @@
  * the NDP DNSSL option and DHCPv6 option 24 use the same encoder without compression).
  *
  * Parsing is strict about bounds and lenient about content: any option is read only if its whole length
- * lies inside the message (else the message is dropped), unknown options are skipped, repeated instances
- * of a variable-length option are concatenated (RFC 3396), a missing END option is tolerated. Option 52
+ * lies inside the message, and the END option (RFC 2132 §3.2) must be there, else the message is dropped
+ * (so a cut message never passes as a shorter one); unknown options are skipped, repeated instances
+ * of a variable-length option are concatenated (RFC 3396), bytes after END are ignored. Option 52
  * (overload: more options in `sname`/`file`) is recorded but those fields are not read. Nothing throws:
  * `parseDhcp` returns a drop reason instead.
  *
@@ -140,13 +141,14 @@ function parseFixed(b: Uint8Array, off: number, dv: DataView): DhcpMessage {
 }
 
 /**
- * Walks the options in b[start, end): code -> concatenated data of all its instances. Returns a drop
- * reason if an option's length byte or data runs past `end`.
+ * Walks the options in b[start, end) up to END: code -> concatenated data of all its instances. Returns
+ * a drop reason if an option's length byte or data runs past `end`, or END is missing.
  */
 function collectOptions(b: Uint8Array, start: number, end: number): Map<number, Uint8Array> | string {
   const parts = new Map<number, Uint8Array[]>();
   let i = start;
-  while (i < end) {
+  for (;;) {
+    if (i >= end) return 'no end option';
     const code = b[i]!;
     if (code === DhcpOpt.End) break;
     if (code === DhcpOpt.Pad) { i++; continue; }

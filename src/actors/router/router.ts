@@ -119,6 +119,7 @@ export class Router {
   addKeptFd(fd: number, proto: number, aux: number, handle: number, events: number): void {
     const owner = ownerOf(proto);
     if (owner === undefined || owner === 'router') throw new Error(`no actor owns protocol ${protoName(proto)}`);
+    native.setNonBlocking(fd, true); // the actor drains it until EAGAIN; a blocking read would hang it
     this.#ledgerAdd({ fd, owner, hi: refHi(proto, aux), lo: refLo(handle), events, keep: true });
     this.#handKeptFd(owner, fd, proto);
     if (proto === Proto.Tap) for (const peer of peersOf('tap')) this.#handTapWriterTo(this.#slots.get(peer));
@@ -128,7 +129,7 @@ export class Router {
   addOwnFd(fd: number, proto: number, handle: number, events: number, handler: (handle: number, events: number) => void): void {
     if (ownerOf(proto) !== 'router') throw new Error(`protocol ${protoName(proto)} is not the router's`);
     this.#ownHandlers.set(proto, handler);
-    native.epollCtl(this.#epfd, EPOLL.CTL_ADD, fd, events, refHi(proto, 0), refLo(handle));
+    native.epollCtl(this.#epfd, EPOLL.CTL_ADD, fd, events >>> 0, refHi(proto, 0), refLo(handle));
   }
 
   #handKeptFd(owner: ActorName, fd: number, proto: number): void {
@@ -166,6 +167,7 @@ export class Router {
     const key = refToBigInt(e.hi, e.lo);
     const old = this.#ledger.get(key);
     if (old) this.#ledgerRemove(key, old);
+    e.events >>>= 0; // EPOLLET is bit 31: a negative number in JS bit arithmetic
     native.epollCtl(this.#epfd, EPOLL.CTL_ADD, e.fd, e.events, e.hi, e.lo);
     this.#ledger.set(key, e);
   }
@@ -221,7 +223,7 @@ export class Router {
     const key = refToBigInt(Number(msg.hi), Number(msg.lo));
     const e = this.#ledger.get(key);
     if (!e || e.owner !== slot.name) return this.#log.warn(`epoll-mod of an unknown reference from ${slot.name}`);
-    e.events = Number(msg.events);
+    e.events = Number(msg.events) >>> 0;
     native.epollCtl(this.#epfd, EPOLL.CTL_MOD, e.fd, e.events, e.hi, e.lo);
   }
 
@@ -332,6 +334,17 @@ export class Router {
         resolve(c);
       });
     });
+  }
+
+  /** Counters of every running actor (those that answer in time). */
+  async allCounters(): Promise<Record<string, Record<string, number>>> {
+    const out: Record<string, Record<string, number>> = {};
+    await Promise.all(
+      [...this.#slots.keys()].map(async (name) => {
+        out[name] = await this.counters(name, 1000).catch(() => ({}));
+      }),
+    );
+    return out;
   }
 
   /** Stops every actor (gracefully, then by force after the shutdown timeout) and closes the ledger. */

@@ -1,0 +1,130 @@
+/**
+ * The router with real actors (worker threads, and processes with --actors), real epoll and real fd
+ * passing. A SOCK_SEQPACKET socketpair stands in for the tap here (one read() = one packet, as a tap);
+ * the end-to-end tests in test/ use real tap devices.
+ */
+import test from 'ava';
+import { native } from '../../native/index.js';
+import { Router, type RouterEvent } from './router.js';
+import type { ActorMode } from './supervisor.js';
+import { Proto } from '../../runtime/epoll-ref.js';
+import { createLogger } from '../../runtime/log.js';
+import type { ActorName } from '../../runtime/actor.js';
+import { DEFAULT_POLICY } from './policy.js';
+
+const EPOLLIN = 1, EPOLLET = 1 << 31;
+
+function tcpSynFrame(): Uint8Array {
+  const f = new Uint8Array(14 + 20 + 20);
+  f.set([2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x08, 0x00], 0); // eth: dst, src, IPv4
+  f.set([0x45, 0, 0, 40, 0, 1, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 2, 10, 0, 0, 1], 14); // IPv4, TCP
+  f.set([0x30, 0x39, 0, 80, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0], 34); // SYN
+  return f;
+}
+
+function makeRouter(mode: ActorMode, events: RouterEvent[]): Router {
+  const log = createLogger({ level: 'error', stderr: true, prog: 'test' });
+  const router = new Router({
+    mode,
+    log,
+    policy: { ...DEFAULT_POLICY, shutdownMs: 1000 },
+    actorConfig: () => ({ mode: 'pasta', log: { level: 'error', stderr: true, prog: 'test' }, trace: false, net: { mtu: 65520, ourMac: '02:00:00:00:00:01' } }),
+  });
+  router.on((e) => events.push(e));
+  return router;
+}
+
+async function until<T>(what: string, f: () => T | undefined | Promise<T | undefined>, ms = 15_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+async function counter(router: Router, actor: ActorName, name: string): Promise<number> {
+  return (await router.counters(actor))[name] ?? 0;
+}
+
+for (const mode of ['thread', 'process'] as const) {
+  test.serial(`${mode} mode: frames flow tap → tcp in batches, bad frames are counted`, async (t) => {
+    const events: RouterEvent[] = [];
+    const router = makeRouter(mode, events);
+    const [tapEnd, guestEnd] = native.socketpair('seqpacket');
+    t.teardown(async () => {
+      await router.stop();
+      native.close(guestEnd, true);
+    });
+    await router.start();
+    router.addKeptFd(tapEnd, Proto.Tap, 0, 0, EPOLLIN | EPOLLET);
+    const syn = tcpSynFrame();
+    for (let i = 0; i < 10; i++) native.write(guestEnd, syn, 0, syn.length);
+    native.write(guestEnd, new Uint8Array(5), 0, 5); // too short for Ethernet
+    await until('tap counted 11 frames', async () => ((await counter(router, 'tap', 'frames-in')) >= 11 ? true : undefined));
+    t.is(await counter(router, 'tap', 'to-tcp'), 10);
+    t.is(await counter(router, 'tap', 'drop:Truncated'), 1);
+    await until('tcp got 10 frames', async () => ((await counter(router, 'tcp', 'frames-in')) === 10 ? true : undefined));
+    t.is(await counter(router, 'tcp', 'drop:not-implemented'), 10);
+  });
+
+  test.serial(`${mode} mode: a killed actor is restarted and the others are not disturbed`, async (t) => {
+    const events: RouterEvent[] = [];
+    const router = makeRouter(mode, events);
+    const [tapEnd, guestEnd] = native.socketpair('seqpacket');
+    t.teardown(async () => {
+      await router.stop();
+      native.close(guestEnd, true);
+    });
+    await router.start();
+    router.addKeptFd(tapEnd, Proto.Tap, 0, 0, EPOLLIN | EPOLLET);
+    const syn = tcpSynFrame();
+    native.write(guestEnd, syn, 0, syn.length);
+    await until('first frame', async () => ((await counter(router, 'tcp', 'frames-in')) === 1 ? true : undefined));
+    const pidsBefore = new Map((['tap', 'udp', 'icmp', 'splice'] as const).map((n) => [n, router.actorPid(n)]));
+
+    router.killActor('tcp');
+    await until('tcp restarted', () => (events.some((e) => e.t === 'actor-ready' && e.name === 'tcp' && e.restarts === 1) ? true : undefined));
+    const exit = events.find((e) => e.t === 'actor-exit' && e.name === 'tcp');
+    t.truthy(exit);
+    t.is(exit?.t === 'actor-exit' ? exit.decision : '', 'restart');
+    if (mode === 'process') {
+      for (const [n, pid] of pidsBefore) t.is(router.actorPid(n), pid, `${n} kept its process`);
+    }
+    t.false(events.some((e) => e.t === 'actor-exit' && e.name !== 'tcp'), 'no other actor ended');
+    t.is(await counter(router, 'tap', 'frames-in'), 1, 'the tap actor kept its state');
+    // the new tcp incarnation gets the frames at once, over a new link
+    native.write(guestEnd, syn, 0, syn.length);
+    await until('frame reaches the new tcp', async () => ((await counter(router, 'tcp', 'frames-in')) === 1 ? true : undefined));
+
+    router.killActor('tap');
+    await until('tap restarted', () => (events.some((e) => e.t === 'actor-ready' && e.name === 'tap' && e.restarts === 1) ? true : undefined));
+    native.write(guestEnd, syn, 0, syn.length);
+    await until('the new tap reads the kept tap fd', async () => ((await counter(router, 'tap', 'frames-in')) === 1 ? true : undefined));
+    await until('and forwards to tcp', async () => ((await counter(router, 'tcp', 'frames-in')) === 2 ? true : undefined));
+    t.false(events.some((e) => e.t === 'fatal'));
+  });
+}
+
+test.serial('process mode: too many crashes in the period make the supervisor give up', async (t) => {
+  const events: RouterEvent[] = [];
+  const log = createLogger({ level: 'error', stderr: false, prog: 'test' });
+  const router = new Router({
+    mode: 'process',
+    log,
+    actors: ['udp'],
+    policy: { restart: 'permanent', intensity: 2, periodMs: 60_000, shutdownMs: 500 },
+    actorConfig: () => ({ mode: 'pasta', log: { level: 'error', stderr: false, prog: 'test' }, trace: false, net: { mtu: 65520, ourMac: '02:00:00:00:00:01' } }),
+  });
+  router.on((e) => events.push(e));
+  t.teardown(() => router.stop());
+  await router.start();
+  for (let i = 1; i <= 2; i++) {
+    router.killActor('udp');
+    await until(`restart ${i}`, () => (events.some((e) => e.t === 'actor-ready' && e.restarts === i) ? true : undefined));
+  }
+  router.killActor('udp');
+  const fatal = await until('fatal', () => events.find((e) => e.t === 'fatal'));
+  t.regex(fatal.t === 'fatal' ? fatal.reason : '', /more than 2 restarts/);
+});
