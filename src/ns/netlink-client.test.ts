@@ -4,7 +4,8 @@
  */
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { isErrno } from '../native/index.js';
+import { randomBytes } from 'node:crypto';
+import { isErrno, native } from '../native/index.js';
 import {
   Af, emitMessage, ifinfomsg, Ifla, NLMSG_HDR_LEN, NlmF, NlType, parseNlHeader, strAttr, u32Attr,
 } from '../protocol/netlink.js';
@@ -142,19 +143,54 @@ test('client: a request that cannot be built throws before anything is sent', (t
   t.is(k.sent.length, 0);
 });
 
-// --- the real kernel, read only ---------------------------------------------------------------------
+// --- the real kernel -------------------------------------------------------------------------------
 
 interface IpLink { ifindex: number; ifname: string; mtu: number; address?: string }
 interface IpAddr { ifindex: number; addr_info: { family: string; local: string; prefixlen: number }[] }
 interface IpRoute { dst: string; gateway?: string; dev: string }
 
-const ipJson = <T>(...args: string[]): T => JSON.parse(execFileSync('ip', ['-j', ...args], { timeout: 20_000 }).toString()) as T;
+const CLONE_NEWNET = 0x40000000;
+const run = (...cmd: string[]): string =>
+  execFileSync(cmd[0]!, cmd.slice(1), { timeout: 20_000, stdio: ['ignore', 'pipe', 'ignore'] }).toString();
 
-test('kernel: links, addresses and main-table routes match `ip -j`', (t) => {
-  const nl = NetlinkClient.open();
+/** A scratch namespace with a veth pair, addresses and routes, so that nothing else changes it meanwhile. */
+function withScratchNs(fn: (ns: string, nl: NetlinkClient) => void): void {
+  const ns = `pa-nl-${randomBytes(4).toString('hex')}`;
+  const ip = (...a: string[]): string => run('ip', '-n', ns, ...a);
+  run('ip', 'netns', 'add', ns);
   try {
+    ip('link', 'add', 'v0', 'mtu', '9000', 'type', 'veth', 'peer', 'name', 'v1');
+    for (const l of ['lo', 'v0', 'v1']) ip('link', 'set', l, 'up');
+    ip('addr', 'add', '10.1.0.5/24', 'dev', 'v0');
+    ip('-6', 'addr', 'add', '2001:db8:1::5/64', 'dev', 'v0', 'nodad');
+    ip('route', 'add', 'default', 'via', '10.1.0.1');
+    ip('route', 'add', '10.7.0.0/16', 'via', '10.1.0.3', 'metric', '7');
+    ip('-6', 'route', 'add', 'default', 'via', '2001:db8:1::1');
+    const nl = openInside(ns);
+    try { fn(ns, nl); } finally { nl.close(); }
+  } finally {
+    run('ip', 'netns', 'del', ns);
+  }
+}
+
+function openInside(ns: string): NetlinkClient {
+  const home = native.openNs('/proc/thread-self/ns/net');
+  const target = native.openNs(`/run/netns/${ns}`);
+  try {
+    native.setns(target, CLONE_NEWNET);
+    try { return NetlinkClient.open(); } finally { native.setns(home, CLONE_NEWNET); }
+  } finally {
+    native.close(target);
+    native.close(home);
+  }
+}
+
+test('kernel: links, addresses and main-table routes match `ip -j` (socket opened in a namespace keeps it)', (t) => {
+  withScratchNs((ns, nl) => {
+    const ipJson = <T>(...args: string[]): T => JSON.parse(run('ip', '-n', ns, '-j', ...args)) as T;
     const links = nl.links().map((l) => [l.index, l.name, l.mtu, l.address]);
     t.deepEqual(links, ipJson<IpLink[]>('link', 'show').map((l) => [l.ifindex, l.ifname, l.mtu, l.address ?? null]));
+    t.is(links.length, 3);
     const addrs = nl.addrs().map((a) => [a.index, a.family === Af.Inet ? 'inet' : 'inet6', a.local ?? a.address, a.prefixLen]);
     const ipAddrs = ipJson<IpAddr[]>('addr', 'show').flatMap((l) =>
       l.addr_info.map((a) => [l.ifindex, a.family, a.local, a.prefixlen]));
@@ -163,23 +199,31 @@ test('kernel: links, addresses and main-table routes match `ip -j`', (t) => {
     for (const [family, flag] of [[Af.Inet, '-4'], [Af.Inet6, '-6']] as const) {
       const mine = nl.routes(family).filter((r) => r.table === 254 && r.type === 1)
         .map((r) => [r.dstLen === 0 ? 'default' : `${r.dst}/${r.dstLen}`, r.gateway, names.get(r.oif ?? 0)]);
-      const ip = ipJson<IpRoute[]>(flag, 'route', 'show').map((r) =>
+      const viaIp = ipJson<IpRoute[]>(flag, 'route', 'show').map((r) =>
         [r.dst.includes('/') || r.dst === 'default' ? r.dst : `${r.dst}/${family === Af.Inet ? 32 : 128}`, r.gateway ?? null, r.dev]);
-      t.deepEqual(sorted(mine), sorted(ip), `family ${family}`);
+      t.deepEqual(sorted(mine), sorted(viaIp), `family ${family}`);
     }
-  } finally {
-    nl.close();
-  }
+  });
 });
 
-test('kernel: a refused request carries the errno', (t) => {
-  const nl = NetlinkClient.open();
-  try {
-    const e = t.throws(() => nl.setLink({ index: 0x7ffffff0, up: true }), { instanceOf: NetlinkError });
-    t.is(e?.code, 'ENODEV');
-  } finally {
-    nl.close();
-  }
+test('kernel: changes are acknowledged; refusals carry the errno and the kernel\'s text', (t) => {
+  withScratchNs((ns, nl) => {
+    const v0 = nl.links().find((l) => l.name === 'v0')!;
+    nl.setLink({ index: v0.index, mtu: 1280 });
+    nl.addAddr({ index: v0.index, address: '10.2.0.5', prefixLen: 16, broadcast: '10.2.255.255' });
+    nl.addRoute({ oif: v0.index, dst: '10.8.0.0', dstLen: 16, gateway: '192.0.2.77', onlink: true });
+    t.is(nl.links().find((l) => l.name === 'v0')?.mtu, 1280);
+    t.like(nl.addrs(Af.Inet).find((a) => a.local === '10.2.0.5'), { prefixLen: 16, broadcast: '10.2.255.255' });
+    const shown = run('ip', '-n', ns, '-d', 'route', 'show', '10.8.0.0/16');
+    t.regex(shown, /via 192\.0\.2\.77 dev v0 proto boot scope global onlink/);
+    const dup = t.throws(() => nl.addAddr({ index: v0.index, address: '10.2.0.5', prefixLen: 16 }), { instanceOf: NetlinkError });
+    t.is(dup?.code, 'EEXIST');
+    const unreachable = t.throws(() => nl.addRoute({ oif: v0.index, dst: '10.9.0.0', dstLen: 16, gateway: '10.99.0.1' }),
+      { instanceOf: NetlinkError });
+    t.is(unreachable?.code, 'ENETUNREACH');
+    t.regex(unreachable?.detail ?? '', /gateway/i);
+    t.is(t.throws(() => nl.setLink({ index: 0x7ffffff0, up: true }))?.message, 'RTM_NEWLINK: ENODEV');
+  });
 });
 
 function sorted(rows: unknown[][]): string[] {
