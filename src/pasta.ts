@@ -14,7 +14,8 @@ import { native } from './native/index.js';
 import { attachNamespace, type NamespaceHelper, type NamespaceTarget } from './ns/attach.js';
 import { NetlinkClient } from './ns/netlink-client.js';
 import { discoverHostNetwork, type HostNetwork } from './ns/hostnet.js';
-import { configureNamespace, planNamespaceConfig } from './ns/netconf.js';
+import { configureNamespace, planNamespaceConfig, type NsConfigPlan } from './ns/netconf.js';
+import { Af } from './protocol/netlink.js';
 import { Router } from './actors/router/router.js';
 import { Proto } from './runtime/epoll-ref.js';
 import { createLogger, type LogConfig as RuntimeLogConfig, type Logger } from './runtime/log.js';
@@ -25,6 +26,8 @@ const EPOLLIN = 0x001;
 const EPOLLRDHUP = 0x2000;
 const EPOLLET = 1 << 31;
 const NS_WATCH_MS = 250;
+/** our MAC towards the guest when the host interface has none (as passt's default) */
+const DEFAULT_OUR_MAC = '9a:55:9a:55:9a:55';
 
 export function runtimeLogConfig(cfg: Config): RuntimeLogConfig {
   const level = cfg.log.trace ? 'trace' : cfg.log.debug ? 'debug' : cfg.log.quiet ? 'warn' : 'info';
@@ -41,17 +44,37 @@ function namespaceTarget(target: PastaTarget): NamespaceTarget {
   return { kind: 'spawn' };
 }
 
+/** An object without its null and undefined fields (for exactOptionalPropertyTypes). */
+function present<T extends Record<string, unknown>>(o: T): { [K in keyof T]?: Exclude<T[K], null | undefined> } {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== null && v !== undefined) out[k] = v;
+  return out as { [K in keyof T]?: Exclude<T[K], null | undefined> };
+}
+
 function readHostNetwork(cfg: Config): HostNetwork {
   const nl = NetlinkClient.open();
   try {
-    return discoverHostNetwork(nl, {
-      interface: cfg.interface,
-      outboundIf4: cfg.ip4.outboundIf,
-      outboundIf6: cfg.ip6.outboundIf,
-    });
+    return discoverHostNetwork(
+      nl,
+      present({ ifname: cfg.interface, outboundIf4: cfg.ip4.outboundIf, outboundIf6: cfg.ip6.outboundIf, ...families(cfg) }),
+    );
   } finally {
     nl.close();
   }
+}
+
+function families(cfg: Config): { ipv4: boolean; ipv6: boolean } {
+  return { ipv4: cfg.ipOnly !== 'ipv6', ipv6: cfg.ipOnly !== 'ipv4' };
+}
+
+function namespacePlan(cfg: Config, host: HostNetwork): NsConfigPlan {
+  return planNamespaceConfig(
+    host,
+    present({
+      ifname: cfg.ns.ifname, mtu: cfg.mtu, addr4: cfg.ip4.address, prefix4: cfg.ip4.prefixLen, gw4: cfg.ip4.gateway,
+      addr6: cfg.ip6.address, gw6: cfg.ip6.gateway, nsMac: cfg.ns.macAddr, ...families(cfg),
+    }),
+  );
 }
 
 async function openTap(ns: NamespaceHelper, name: string): Promise<{ fd: number; name: string }> {
@@ -61,41 +84,37 @@ async function openTap(ns: NamespaceHelper, name: string): Promise<{ fd: number;
   return { fd, name: String(r.msg.name) };
 }
 
-async function configureNet(ns: NamespaceHelper, cfg: Config, host: HostNetwork, tapName: string): Promise<void> {
+async function configureNet(ns: NamespaceHelper, plan: NsConfigPlan, log: Logger): Promise<void> {
   const r = await ns.request({ t: 'open-netlink' });
   const fd = r.fds[0];
   if (fd === undefined) throw new Error('namespace helper sent no netlink fd');
-  const nl = new NetlinkClient(fd);
+  const nl = NetlinkClient.fromFd(fd);
   try {
-    configureNamespace(nl, planNamespaceConfig(host, cfg, tapName));
+    for (const f of configureNamespace(nl, plan).failures) log.warn(`--config-net: ${f.step}: ${f.error.message}`);
   } finally {
     nl.close();
   }
 }
 
-function actorConfigFor(cfg: Config, host: HostNetwork, log: RuntimeLogConfig): (name: ActorName) => ActorConfig {
+function actorConfigFor(cfg: Config, net: ActorConfig['net'], log: RuntimeLogConfig): (name: ActorName) => ActorConfig {
   const traced = new Set<string>(cfg.actors.trace);
   return (name) => ({
     mode: cfg.mode,
     log,
     trace: traced.has(name),
-    net: guestNetwork(cfg, host),
+    net,
   });
 }
 
-function guestNetwork(cfg: Config, host: HostNetwork): ActorConfig['net'] {
-  const net: ActorConfig['net'] = { mtu: cfg.mtu || 65520, ourMac: cfg.macAddr ?? host.mac ?? '9a:55:9a:55:9a:55' };
-  const a4 = cfg.ip4.address ?? host.addr4?.address;
-  const gw4 = cfg.ip4.gateway ?? host.gw4;
-  const a6 = cfg.ip6.address ?? host.addr6?.address;
-  const gw6 = cfg.ip6.gateway ?? host.gw6;
-  if (a4 !== undefined && a4 !== null) net.addr4 = a4;
-  const p4 = cfg.ip4.prefixLen ?? host.addr4?.prefixLen;
-  if (p4 !== undefined && p4 !== null) net.prefix4 = p4;
-  if (gw4 !== undefined && gw4 !== null) net.gw4 = gw4;
-  if (a6 !== undefined && a6 !== null) net.addr6 = a6;
-  if (gw6 !== undefined && gw6 !== null) net.gw6 = gw6;
-  return net;
+function guestNetwork(cfg: Config, host: HostNetwork, plan: NsConfigPlan): ActorConfig['net'] {
+  const v4 = plan.families.find((f) => f.family === Af.Inet);
+  const v6 = plan.families.find((f) => f.family === Af.Inet6);
+  const mac = cfg.macAddr ?? host.ipv4?.iface.mac ?? host.ipv6?.iface.mac ?? DEFAULT_OUR_MAC;
+  return {
+    mtu: cfg.mtu || 65520,
+    ourMac: mac,
+    ...present({ addr4: v4?.address, prefix4: v4?.prefixLen, gw4: v4?.gateway, addr6: v6?.address, gw6: v6?.gateway }),
+  };
 }
 
 function exitCodeOf(code: number | null, signal: string | null): number {
@@ -124,13 +143,14 @@ export async function runPasta(cfg: Config, target: PastaTarget): Promise<number
   const ns = await attachNamespace(namespaceTarget(target));
   const cleanup: (() => void | Promise<void>)[] = [() => ns.close()];
   try {
-    const tap = await openTap(ns, cfg.ns.ifname ?? host.ifname ?? 'tap0');
+    const plan = namespacePlan(cfg, host);
+    const tap = await openTap(ns, plan.ifname);
     log.debug(`tap ${tap.name} opened in the namespace (helper pid ${ns.pid})`);
-    if (cfg.ns.configNet) await configureNet(ns, cfg, host, tap.name);
+    if (cfg.ns.configNet) await configureNet(ns, { ...plan, ifname: tap.name }, log);
     const router = new Router({
       mode: cfg.actors.separateProcesses ? 'process' : 'thread',
       log,
-      actorConfig: actorConfigFor(cfg, host, logCfg),
+      actorConfig: actorConfigFor(cfg, guestNetwork(cfg, host, plan), logCfg),
     });
     cleanup.unshift(() => router.stop());
     cleanup.unshift(() => logCounters(router, log));

@@ -163,11 +163,9 @@ export interface Config {
   actors: ActorsConfig;
 }
 
-const NO_PORTS: PortForward = { mode: 'none', ranges: [] };
-
-/** The configuration with no option given, for each mode. */
+/** The configuration with no option given, for each mode (a fresh object every call). */
 export function defaultConfig(mode: Mode): Config {
-  const fwd: PortForward = mode === 'pasta' ? { mode: 'auto', ranges: [] } : NO_PORTS;
+  const fwd = (): PortForward => ({ mode: mode === 'pasta' ? 'auto' : 'none', ranges: [] });
   return {
     mode,
     log: { debug: false, trace: false, quiet: false, stderr: false, file: null, fileSize: DEFAULT_LOG_SIZE },
@@ -184,9 +182,22 @@ export function defaultConfig(mode: Mode): Config {
     ipOnly: null,
     ip4: { address: null, prefixLen: null, gateway: null, outbound: null, outboundIf: null, dns: [], dnsForward: null },
     ip6: { address: null, gateway: null, outbound: null, outboundIf: null, dns: [], dnsForward: null },
-    dns: { disabled: false, search: [], searchDisabled: false, dhcpDns: mode === 'passt', dhcpSearch: mode === 'passt' },
+    dns: {
+      disabled: false,
+      search: [],
+      searchDisabled: false,
+      dhcpDns: mode === 'passt',
+      dhcpSearch: mode === 'passt',
+    },
     disabled: { tcp: false, udp: false, icmp: false, dhcp: false, ndp: false, dhcpv6: false, ra: false, mapGw: false },
-    forward: { tcpIn: fwd, udpIn: fwd, tcpOut: fwd, udpOut: fwd, udpInFollowsTcp: true, udpOutFollowsTcp: true },
+    forward: {
+      tcpIn: fwd(),
+      udpIn: fwd(),
+      tcpOut: fwd(),
+      udpOut: fwd(),
+      udpInFollowsTcp: true,
+      udpOutFollowsTcp: true,
+    },
     ns: { ifname: null, netnsOnly: false, noNetnsQuit: false, configNet: false, macAddr: null },
     actors: { separateProcesses: false, trace: [], control: null },
   };

@@ -177,7 +177,14 @@ export interface OptionSpec {
 const invalid = (what: string, value: string, opt: string): UsageError =>
   new UsageError(`invalid ${what} '${value}' for ${opt}`);
 
-function flag(section: OptionSection, long: string, help: OptionSpec['help'], set: (c: Config) => void, extra: Partial<OptionSpec> = {}): OptionSpec {
+/** A flag whose only effect is `set` on the Config. */
+function flag(
+  section: OptionSection,
+  long: string,
+  help: OptionSpec['help'],
+  set: (c: Config) => void,
+  extra: Partial<OptionSpec> = {},
+): OptionSpec {
   return { long, section, help, apply: (d) => set(d.cfg), ...extra };
 }
 
@@ -318,49 +325,124 @@ function ports(d: Draft, which: keyof PortBuilders, value: string): void {
   d.ports[which].add(value);
 }
 
-const mode = (text: { pasta: string; passt: string }) => (m: Mode): string => text[m];
+/** Help text that differs by mode. */
+const byMode = (text: { pasta: string; passt: string }) => (m: Mode): string => text[m];
 
 /**
  * Every option of both modes. Order is help order. A spec's `apply` validates one use and records it;
  * checks across options are in `finish()`.
  */
 export const OPTIONS: readonly OptionSpec[] = [
-  { long: 'debug', short: 'd', once: true, section: 'general', help: 'log debugging messages', apply: (d) => applyLogFlag(d, 'debug') },
-  { long: 'trace', once: true, section: 'general', help: 'log every packet too (implies --debug)', apply: (d) => applyLogFlag(d, 'trace') },
-  { long: 'quiet', short: 'q', once: true, section: 'general', help: 'log only warnings and errors', apply: (d) => applyLogFlag(d, 'quiet') },
-  flag('general', 'foreground', "stay in the foreground (default: detach when started from a terminal)", (c) => (c.foreground = true), { short: 'f', once: true }),
-  { long: 'stderr', short: 'e', once: true, section: 'general', help: 'log to standard error as well', apply: (d, _v, o) => applyLogTarget(d, null, o) },
-  { long: 'log-file', short: 'l', arg: 'PATH', once: true, section: 'general', help: 'log to the file PATH only', apply: (d, v, o) => applyLogTarget(d, v, o) },
-  { long: 'log-size', arg: 'BYTES', once: true, section: 'general', help: `largest size of the log file, at least ${MIN_LOG_SIZE} (default: 1 MiB)`, apply: (d, v, o) => (d.cfg.log.fileSize = applyInteger(v, o, 'log size', MIN_LOG_SIZE, MAX_LOG_SIZE)) },
-  { long: 'runas', arg: 'UID|UID:GID', once: true, section: 'general', help: 'user and group to run as, by number or name', apply: applyRunas },
-  { long: 'help', short: 'h', section: 'general', help: 'show this text and exit', apply: () => { throw new EarlyExit('help'); } },
-  { long: 'version', section: 'general', help: 'show the version and exit', apply: () => { throw new EarlyExit('version'); } },
-  { long: 'socket', short: 's', arg: 'PATH', only: 'passt', once: true, section: 'general', help: 'UNIX domain socket for the hypervisor (default: first free /tmp/passt_N.socket)', apply: (d, v, o) => (d.cfg.socketPath = path(v, o, UNIX_PATH_MAX)) },
-  { long: 'fd', short: 'F', arg: 'FD', once: true, section: 'general', help: 'use FD, an already connected socket (implies --one-off)', apply: (d, v, o) => (d.cfg.fd = applyInteger(v, o, 'file descriptor', 0, 0x7fffffff)) },
-  flag('general', 'one-off', 'exit once the first client disconnects', (c) => (c.oneOff = true), { short: '1', only: 'passt', once: true }),
-  { long: 'pcap', short: 'p', arg: 'FILE', once: true, section: 'general', help: 'capture the guest-side frames to FILE, pcap format', apply: (d, v, o) => (d.cfg.pcapFile = path(v, o)) },
-  { long: 'pid', short: 'P', arg: 'FILE', once: true, section: 'general', help: 'write our process ID to FILE', apply: (d, v, o) => (d.cfg.pidFile = path(v, o)) },
+  { long: 'debug', short: 'd', once: true, section: 'general',
+    help: 'log debugging messages',
+    apply: (d) => applyLogFlag(d, 'debug') },
+  { long: 'trace', once: true, section: 'general',
+    help: 'log every packet too (implies --debug)',
+    apply: (d) => applyLogFlag(d, 'trace') },
+  { long: 'quiet', short: 'q', once: true, section: 'general',
+    help: 'log only warnings and errors',
+    apply: (d) => applyLogFlag(d, 'quiet') },
+  flag('general', 'foreground',
+    "stay in the foreground (default: detach when started from a terminal)",
+    (c) => (c.foreground = true), { short: 'f', once: true }),
+  { long: 'stderr', short: 'e', once: true, section: 'general',
+    help: 'log to standard error as well',
+    apply: (d, _v, o) => applyLogTarget(d, null, o) },
+  { long: 'log-file', short: 'l', arg: 'PATH', once: true, section: 'general',
+    help: 'log to the file PATH only',
+    apply: (d, v, o) => applyLogTarget(d, v, o) },
+  { long: 'log-size', arg: 'BYTES', once: true, section: 'general',
+    help: `largest size of the log file, at least ${MIN_LOG_SIZE} (default: 1 MiB)`,
+    apply: (d, v, o) => (d.cfg.log.fileSize = applyInteger(v, o, 'log size', MIN_LOG_SIZE, MAX_LOG_SIZE)) },
+  { long: 'runas', arg: 'UID|UID:GID', once: true, section: 'general',
+    help: 'user and group to run as, by number or name',
+    apply: applyRunas },
+  { long: 'help', short: 'h', section: 'general',
+    help: 'show this text and exit',
+    apply: () => { throw new EarlyExit('help'); } },
+  { long: 'version', section: 'general',
+    help: 'show the version and exit',
+    apply: () => { throw new EarlyExit('version'); } },
+  { long: 'socket', short: 's', arg: 'PATH', only: 'passt', once: true, section: 'general',
+    help: 'UNIX domain socket for the hypervisor (default: first free /tmp/passt_N.socket)',
+    apply: (d, v, o) => (d.cfg.socketPath = path(v, o, UNIX_PATH_MAX)) },
+  { long: 'fd', short: 'F', arg: 'FD', once: true, section: 'general',
+    help: 'use FD, an already connected socket (implies --one-off)',
+    apply: (d, v, o) => (d.cfg.fd = applyInteger(v, o, 'file descriptor', 0, 0x7fffffff)) },
+  flag('general', 'one-off',
+    'exit once the first client disconnects',
+    (c) => (c.oneOff = true), { short: '1', only: 'passt', once: true }),
+  { long: 'pcap', short: 'p', arg: 'FILE', once: true, section: 'general',
+    help: 'capture the guest-side frames to FILE, pcap format',
+    apply: (d, v, o) => (d.cfg.pcapFile = path(v, o)) },
+  { long: 'pid', short: 'P', arg: 'FILE', once: true, section: 'general',
+    help: 'write our process ID to FILE',
+    apply: (d, v, o) => (d.cfg.pidFile = path(v, o)) },
 
-  { long: 'ns-ifname', short: 'I', arg: 'NAME', only: 'pasta', once: true, section: 'guest', help: "name of the tap interface in the namespace (default: the host interface's)", apply: (d, v, o) => (d.cfg.ns.ifname = ifname(v, o)) },
-  { long: 'mtu', short: 'm', arg: 'MTU', once: true, section: 'guest', help: 'MTU to announce via DHCP and NDP, 0 for none (default: 65520)', apply: applyMtu },
-  { long: 'address', short: 'a', arg: 'ADDR', section: 'guest', help: "IPv4 or IPv6 address to assign, once per IP version (default: the host's)", apply: (d, v, o) => setPerFamily(d, 'address', 'address', 'address', v, o) },
-  { long: 'netmask', short: 'n', arg: 'MASK', section: 'guest', help: 'IPv4 netmask, dotted or as a prefix length', apply: applyNetmask },
-  { long: 'mac-addr', short: 'M', arg: 'ADDR', section: 'guest', help: "our MAC address towards the guest (default: the host interface's)", apply: (d, v, o) => (d.cfg.macAddr = mac(v, o)) },
-  { long: 'gateway', short: 'g', arg: 'ADDR', section: 'guest', help: "IPv4 or IPv6 default gateway, once per IP version (default: the host's)", apply: (d, v, o) => setPerFamily(d, 'gateway', 'gateway', 'gateway address', v, o) },
-  { long: 'interface', short: 'i', arg: 'NAME', once: true, section: 'guest', help: "host interface for addresses and routes (default: the default route's)", apply: (d, v, o) => (d.cfg.interface = ifname(v, o)) },
-  { long: 'outbound', short: 'o', arg: 'ADDR', section: 'guest', help: 'source address for outbound traffic, once per IP version', apply: (d, v, o) => setPerFamily(d, 'outbound', 'outbound', 'outbound address', v, o) },
-  { long: 'outbound-if4', arg: 'NAME', once: true, section: 'guest', help: 'bind outbound IPv4 sockets to interface NAME', apply: (d, v, o) => (d.cfg.ip4.outboundIf = ifname(v, o)) },
-  { long: 'outbound-if6', arg: 'NAME', once: true, section: 'guest', help: 'bind outbound IPv6 sockets to interface NAME', apply: (d, v, o) => (d.cfg.ip6.outboundIf = ifname(v, o)) },
-  { long: 'ipv4-only', short: '4', section: 'guest', help: 'IPv4 only: ignore IPv6 traffic', apply: (d) => applyIpOnly(d, 'ipv4') },
-  { long: 'ipv6-only', short: '6', section: 'guest', help: 'IPv6 only: ignore IPv4 traffic', apply: (d) => applyIpOnly(d, 'ipv6') },
+  { long: 'ns-ifname', short: 'I', arg: 'NAME', only: 'pasta', once: true, section: 'guest',
+    help: "name of the tap interface in the namespace (default: the host interface's)",
+    apply: (d, v, o) => (d.cfg.ns.ifname = ifname(v, o)) },
+  { long: 'mtu', short: 'm', arg: 'MTU', once: true, section: 'guest',
+    help: 'MTU to announce via DHCP and NDP, 0 for none (default: 65520)',
+    apply: applyMtu },
+  { long: 'address', short: 'a', arg: 'ADDR', section: 'guest',
+    help: "IPv4 or IPv6 address to assign, once per IP version (default: the host's)",
+    apply: (d, v, o) => setPerFamily(d, 'address', 'address', 'address', v, o) },
+  { long: 'netmask', short: 'n', arg: 'MASK', section: 'guest',
+    help: 'IPv4 netmask, dotted or as a prefix length',
+    apply: applyNetmask },
+  { long: 'mac-addr', short: 'M', arg: 'ADDR', section: 'guest',
+    help: "our MAC address towards the guest (default: the host interface's)",
+    apply: (d, v, o) => (d.cfg.macAddr = mac(v, o)) },
+  { long: 'gateway', short: 'g', arg: 'ADDR', section: 'guest',
+    help: "IPv4 or IPv6 default gateway, once per IP version (default: the host's)",
+    apply: (d, v, o) => setPerFamily(d, 'gateway', 'gateway', 'gateway address', v, o) },
+  { long: 'interface', short: 'i', arg: 'NAME', once: true, section: 'guest',
+    help: "host interface for addresses and routes (default: the default route's)",
+    apply: (d, v, o) => (d.cfg.interface = ifname(v, o)) },
+  { long: 'outbound', short: 'o', arg: 'ADDR', section: 'guest',
+    help: 'source address for outbound traffic, once per IP version',
+    apply: (d, v, o) => setPerFamily(d, 'outbound', 'outbound', 'outbound address', v, o) },
+  { long: 'outbound-if4', arg: 'NAME', once: true, section: 'guest',
+    help: 'bind outbound IPv4 sockets to interface NAME',
+    apply: (d, v, o) => (d.cfg.ip4.outboundIf = ifname(v, o)) },
+  { long: 'outbound-if6', arg: 'NAME', once: true, section: 'guest',
+    help: 'bind outbound IPv6 sockets to interface NAME',
+    apply: (d, v, o) => (d.cfg.ip6.outboundIf = ifname(v, o)) },
+  { long: 'ipv4-only', short: '4', section: 'guest',
+    help: 'IPv4 only: ignore IPv6 traffic',
+    apply: (d) => applyIpOnly(d, 'ipv4') },
+  { long: 'ipv6-only', short: '6', section: 'guest',
+    help: 'IPv6 only: ignore IPv4 traffic',
+    apply: (d) => applyIpOnly(d, 'ipv6') },
 
-  { long: 'dns', short: 'D', arg: 'ADDR', section: 'dns', help: mode({ pasta: "DNS resolver, repeatable; 'none' for no DNS (default: none)", passt: "DNS resolver, repeatable; 'none' for no DNS (default: /etc/resolv.conf's)" }), apply: applyDns },
-  { long: 'search', short: 'S', arg: 'LIST', section: 'dns', help: mode({ pasta: "space-separated search domains; 'none' for no list (default: none)", passt: "space-separated search domains; 'none' for no list (default: /etc/resolv.conf's)" }), apply: applySearch },
-  flag('dns', 'dhcp-dns', 'announce the resolvers via DHCP, DHCPv6 and NDP', (c) => (c.dns.dhcpDns = true), { only: 'pasta' }),
-  flag('dns', 'dhcp-search', 'announce the search list via DHCP, DHCPv6 and NDP', (c) => (c.dns.dhcpSearch = true), { only: 'pasta' }),
-  flag('dns', 'no-dhcp-dns', "don't announce the resolvers via DHCP, DHCPv6 and NDP", (c) => (c.dns.dhcpDns = false), { only: 'passt' }),
-  flag('dns', 'no-dhcp-search', "don't announce the search list via DHCP, DHCPv6 and NDP", (c) => (c.dns.dhcpSearch = false), { only: 'passt' }),
-  { long: 'dns-forward', arg: 'ADDR', section: 'dns', help: 'relay DNS queries sent to ADDR to the first resolver, once per IP version', apply: (d, v, o) => setPerFamily(d, 'dnsForward', 'dns-forward', 'DNS forwarding address', v, o) },
+  { long: 'dns', short: 'D', arg: 'ADDR', section: 'dns',
+    help: byMode({
+      pasta: "DNS resolver, repeatable; 'none' for no DNS (default: none)",
+      passt: "DNS resolver, repeatable; 'none' for no DNS (default: /etc/resolv.conf's)",
+    }),
+    apply: applyDns },
+  { long: 'search', short: 'S', arg: 'LIST', section: 'dns',
+    help: byMode({
+      pasta: "space-separated search domains; 'none' for no list (default: none)",
+      passt: "space-separated search domains; 'none' for no list (default: /etc/resolv.conf's)",
+    }),
+    apply: applySearch },
+  flag('dns', 'dhcp-dns',
+    'announce the resolvers via DHCP, DHCPv6 and NDP',
+    (c) => (c.dns.dhcpDns = true), { only: 'pasta' }),
+  flag('dns', 'dhcp-search',
+    'announce the search list via DHCP, DHCPv6 and NDP',
+    (c) => (c.dns.dhcpSearch = true), { only: 'pasta' }),
+  flag('dns', 'no-dhcp-dns',
+    "don't announce the resolvers via DHCP, DHCPv6 and NDP",
+    (c) => (c.dns.dhcpDns = false), { only: 'passt' }),
+  flag('dns', 'no-dhcp-search',
+    "don't announce the search list via DHCP, DHCPv6 and NDP",
+    (c) => (c.dns.dhcpSearch = false), { only: 'passt' }),
+  { long: 'dns-forward', arg: 'ADDR', section: 'dns',
+    help: 'relay DNS queries sent to ADDR to the first resolver, once per IP version',
+    apply: (d, v, o) => setPerFamily(d, 'dnsForward', 'dns-forward', 'DNS forwarding address', v, o) },
 
   flag('protocols', 'no-tcp', 'no TCP', (c) => (c.disabled.tcp = true)),
   flag('protocols', 'no-udp', 'no UDP', (c) => (c.disabled.udp = true)),
@@ -369,23 +451,55 @@ export const OPTIONS: readonly OptionSpec[] = [
   flag('protocols', 'no-ndp', 'no NDP answers', (c) => (c.disabled.ndp = true)),
   flag('protocols', 'no-dhcpv6', 'no DHCPv6 server', (c) => (c.disabled.dhcpv6 = true)),
   flag('protocols', 'no-ra', 'no router advertisements', (c) => (c.disabled.ra = true)),
-  flag('protocols', 'no-map-gw', "don't map traffic to the gateway address to the host", (c) => (c.disabled.mapGw = true)),
+  flag('protocols', 'no-map-gw',
+    "don't map traffic to the gateway address to the host",
+    (c) => (c.disabled.mapGw = true)),
 
-  { long: 'tcp-ports', short: 't', arg: 'SPEC', section: 'ports', help: mode({ pasta: 'TCP ports to forward into the namespace, repeatable (default: auto)', passt: 'TCP ports to forward to the guest, repeatable (default: none)' }), apply: (d, v) => ports(d, 'tcpIn', v) },
-  { long: 'udp-ports', short: 'u', arg: 'SPEC', section: 'ports', help: mode({ pasta: 'UDP ports to forward into the namespace (default: auto)', passt: 'UDP ports to forward to the guest (default: none)' }), apply: (d, v) => ports(d, 'udpIn', v) },
-  { long: 'tcp-ns', short: 'T', arg: 'SPEC', only: 'pasta', section: 'ports', help: 'TCP ports to forward from the namespace to the host (default: auto)', apply: (d, v) => ports(d, 'tcpOut', v) },
-  { long: 'udp-ns', short: 'U', arg: 'SPEC', only: 'pasta', section: 'ports', help: 'UDP ports to forward from the namespace to the host (default: auto)', apply: (d, v) => ports(d, 'udpOut', v) },
+  { long: 'tcp-ports', short: 't', arg: 'SPEC', section: 'ports',
+    help: byMode({
+      pasta: 'TCP ports to forward into the namespace, repeatable (default: auto)',
+      passt: 'TCP ports to forward to the guest, repeatable (default: none)',
+    }),
+    apply: (d, v) => ports(d, 'tcpIn', v) },
+  { long: 'udp-ports', short: 'u', arg: 'SPEC', section: 'ports',
+    help: byMode({
+      pasta: 'UDP ports to forward into the namespace (default: auto)',
+      passt: 'UDP ports to forward to the guest (default: none)',
+    }),
+    apply: (d, v) => ports(d, 'udpIn', v) },
+  { long: 'tcp-ns', short: 'T', arg: 'SPEC', only: 'pasta', section: 'ports',
+    help: 'TCP ports to forward from the namespace to the host (default: auto)',
+    apply: (d, v) => ports(d, 'tcpOut', v) },
+  { long: 'udp-ns', short: 'U', arg: 'SPEC', only: 'pasta', section: 'ports',
+    help: 'UDP ports to forward from the namespace to the host (default: auto)',
+    apply: (d, v) => ports(d, 'udpOut', v) },
 
-  { long: 'userns', arg: 'NSPATH', only: 'pasta', section: 'namespace', help: 'user namespace to join, as a path', apply: (d, v, o) => (d.userns = path(v, o)) },
-  { long: 'netns', arg: 'PATH|NAME', only: 'pasta', section: 'namespace', help: `network namespace to join: a path, or a name in ${NETNS_RUN_DIR}`, apply: (d, v, o) => (d.netns = netnsPath(path(v, o))) },
-  flag('namespace', 'netns-only', "don't join a user namespace (implied by --netns without --userns)", (c) => (c.ns.netnsOnly = true), { only: 'pasta' }),
-  flag('namespace', 'no-netns-quit', "keep running when the namespace's file is deleted", (c) => (c.ns.noNetnsQuit = true), { only: 'pasta' }),
-  flag('namespace', 'config-net', 'set up the addresses, routes and link in the namespace', (c) => (c.ns.configNet = true), { only: 'pasta' }),
-  { long: 'ns-mac-addr', arg: 'ADDR', only: 'pasta', section: 'namespace', help: 'MAC address of the tap interface in the namespace', apply: (d, v, o) => (d.cfg.ns.macAddr = mac(v, o)) },
+  { long: 'userns', arg: 'NSPATH', only: 'pasta', section: 'namespace',
+    help: 'user namespace to join, as a path',
+    apply: (d, v, o) => (d.userns = path(v, o)) },
+  { long: 'netns', arg: 'PATH|NAME', only: 'pasta', section: 'namespace',
+    help: `network namespace to join: a path, or a name in ${NETNS_RUN_DIR}`,
+    apply: (d, v, o) => (d.netns = netnsPath(path(v, o))) },
+  flag('namespace', 'netns-only',
+    "don't join a user namespace (implied by --netns without --userns)",
+    (c) => (c.ns.netnsOnly = true), { only: 'pasta' }),
+  flag('namespace', 'no-netns-quit',
+    "keep running when the namespace's file is deleted",
+    (c) => (c.ns.noNetnsQuit = true), { only: 'pasta' }),
+  flag('namespace', 'config-net',
+    'set up the addresses, routes and link in the namespace',
+    (c) => (c.ns.configNet = true), { only: 'pasta' }),
+  { long: 'ns-mac-addr', arg: 'ADDR', only: 'pasta', section: 'namespace',
+    help: 'MAC address of the tap interface in the namespace',
+    apply: (d, v, o) => (d.cfg.ns.macAddr = mac(v, o)) },
 
   flag('actors', 'actors', 'run each actor in its own process', (c) => (c.actors.separateProcesses = true)),
-  { long: 'trace-actors', arg: 'LIST', section: 'actors', help: `log the messages of these actors as JSON lines (${TRACEABLE_ACTORS.join(',')})`, apply: applyTraceActors },
-  { long: 'control', arg: 'PATH', once: true, section: 'actors', help: 'path of the control socket', apply: (d, v, o) => (d.cfg.actors.control = path(v, o, UNIX_PATH_MAX)) },
+  { long: 'trace-actors', arg: 'LIST', section: 'actors',
+    help: `log the messages of these actors as JSON lines (${TRACEABLE_ACTORS.join(',')})`,
+    apply: applyTraceActors },
+  { long: 'control', arg: 'PATH', once: true, section: 'actors',
+    help: 'path of the control socket',
+    apply: (d, v, o) => (d.cfg.actors.control = path(v, o, UNIX_PATH_MAX)) },
 ];
 
 const BY_LONG = new Map(OPTIONS.map((s) => [s.long, s]));
@@ -433,9 +547,14 @@ export function parseCommandLine(mode: Mode, argv: string[], host: HostInfo = sy
     if (error) throw error;
     return finish(d, operands);
   } catch (err) {
-    if (err instanceof EarlyExit) return err.action === 'help' ? { action: 'help', mode, text: helpText(mode) } : { action: 'version', mode, text: versionText(mode, host) };
+    if (err instanceof EarlyExit) return earlyResult(err.action, mode, host);
     throw translateCommanderError(err);
   }
+}
+
+function earlyResult(action: 'help' | 'version', mode: Mode, host: HostInfo): ParsedCommandLine {
+  if (action === 'help') return { action, mode, text: helpText(mode) };
+  return { action, mode, text: versionText(mode, host) };
 }
 
 function newDraft(mode: Mode, host: HostInfo): Draft {
@@ -466,7 +585,7 @@ function runCommander(d: Draft, argv: string[]): string[] {
     .allowExcessArguments(true)
     .argument('[args...]');
   for (const spec of OPTIONS) {
-    const flags = [hasShort(spec, d.mode) ? `-${spec.short}` : null, `--${spec.long}`].filter((f) => f !== null).join(', ');
+    const flags = hasShort(spec, d.mode) ? `-${spec.short}, --${spec.long}` : `--${spec.long}`;
     program.addOption(new Option(spec.arg ? `${flags} <value>` : flags));
     program.on(`option:${spec.long}`, (value: string | undefined) => applyOption(d, spec, value ?? ''));
   }
@@ -475,7 +594,8 @@ function runCommander(d: Draft, argv: string[]): string[] {
 }
 
 function applyOption(d: Draft, spec: OptionSpec, value: string): void {
-  if (spec.only !== undefined && spec.only !== d.mode) throw new UsageError(`--${spec.long} is for ${spec.only} mode only`);
+  if (spec.only !== undefined && spec.only !== d.mode)
+    throw new UsageError(`--${spec.long} is for ${spec.only} mode only`);
   if (spec.once && d.seen.has(spec.long)) throw new UsageError(`multiple --${spec.long} options given`);
   d.seen.add(spec.long);
   spec.apply(d, value, displayName(spec, d.mode));
@@ -517,8 +637,10 @@ function expandLong(arg: string): string {
 function uniquePrefixMatch(name: string): OptionSpec | null {
   if (name === '') return null;
   const matches = OPTIONS.filter((s) => s.long.startsWith(name));
-  if (matches.length > 1)
-    throw new UsageError(`option '--${name}' is ambiguous; possibilities: ${matches.map((s) => `--${s.long}`).join(' ')}`);
+  if (matches.length > 1) {
+    const names = matches.map((s) => `--${s.long}`).join(' ');
+    throw new UsageError(`option '--${name}' is ambiguous; possibilities: ${names}`);
+  }
   return matches[0] ?? null;
 }
 
@@ -580,7 +702,8 @@ function passtOperands(operands: readonly string[]): null {
 
 function pastaTarget(d: Draft, operands: string[]): PastaTarget {
   if (d.cfg.ns.netnsOnly && d.userns !== null) throw new UsageError('--userns and --netns-only are mutually exclusive');
-  if (d.netns !== null && operands.length > 0) throw new UsageError(`--netns can't be combined with a PID or command ('${operands[0]}')`);
+  if (d.netns !== null && operands.length > 0)
+    throw new UsageError(`--netns can't be combined with a PID or command ('${operands[0]}')`);
   const userns = d.userns === null ? {} : { userns: d.userns };
   if (d.netns !== null) {
     if (d.userns === null) d.cfg.ns.netnsOnly = true;
@@ -665,7 +788,8 @@ function helpLine(spec: OptionSpec, m: Mode): string {
 export function helpText(m: Mode): string {
   const parts = [USAGE[m]];
   for (const section of Object.keys(SECTION_TITLES) as OptionSection[]) {
-    const lines = OPTIONS.filter((s) => s.section === section && (s.only === undefined || s.only === m)).map((s) => helpLine(s, m));
+    const specs = OPTIONS.filter((s) => s.section === section && (s.only === undefined || s.only === m));
+    const lines = specs.map((s) => helpLine(s, m));
     if (lines.length > 0) parts.push(`${SECTION_TITLES[section]}:\n${lines.join('\n')}`);
   }
   parts.push(SPEC_HELP[m]);
@@ -673,7 +797,8 @@ export function helpText(m: Mode): string {
 }
 
 export function versionText(m: Mode, host: HostInfo): string {
-  return `${m} (passt-actors) ${host.version}\nLicense GPL-2.0-or-later: a re-implementation of passt and pasta in TypeScript.\n`;
+  const about = 'A re-implementation of passt and pasta in TypeScript. License: GPL-2.0-or-later.';
+  return `${m} (passt-actors) ${host.version}\n${about}\n`;
 }
 
 /* ---------------------------------------------------------------------------------------------- */

@@ -51,6 +51,13 @@ export interface PortForward {
   ranges: readonly PortRange[];
 }
 
+/** Where a forwarded port goes: its target port, and the address and interface it is bound to. */
+export interface PortDestination {
+  target: number;
+  addr: string | null;
+  ifname: string | null;
+}
+
 /** Where one option's SPECs come from, for checks and error messages. */
 export interface SpecContext {
   /** the option as shown in errors, e.g. '-t' */
@@ -247,18 +254,20 @@ function canonicalRanges(ranges: readonly PortRange[]): PortRange[] {
 }
 
 /** Convenience: the PortForward that these SPECs, given in this order, produce. */
-export function portForwardFromSpecs(specs: readonly string[], ctx: SpecContext, defaultMode: ForwardMode): PortForward {
+export function portForwardFromSpecs(
+  specs: readonly string[],
+  ctx: SpecContext,
+  defaultMode: ForwardMode,
+): PortForward {
   const builder = new PortForwardBuilder(ctx);
   for (const s of specs) builder.add(s);
   return builder.build(defaultMode);
 }
 
 /** Where a forwarded port goes, or null if it isn't forwarded by this (static) configuration. */
-export function lookupPort(fwd: PortForward, port: number): { target: number; addr: string | null; ifname: string | null } | null {
-  for (const r of fwd.ranges) {
-    if (port >= r.first && port <= r.last) return { target: r.target + (port - r.first), addr: r.addr, ifname: r.ifname };
-  }
-  return null;
+export function lookupPort(fwd: PortForward, port: number): PortDestination | null {
+  const r = fwd.ranges.find((x) => port >= x.first && port <= x.last);
+  return r ? { target: r.target + (port - r.first), addr: r.addr, ifname: r.ifname } : null;
 }
 
 /** Per-port map: targetMap(fwd)[port] is the target port, or -1 where the port isn't forwarded. */

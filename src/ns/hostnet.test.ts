@@ -79,7 +79,7 @@ test('-i names the interface of both families; its own default route gives the g
   t.like(h.ipv6, { iface: { name: 'v0' }, gateway: '2001:db8:2::1', linkLocal: 'fe80::ff:fe00:aa01' });
 });
 
-test('IPv6: tentative and deprecated addresses are passed over while a usable one exists; prefix as on the host', (t) => {
+test('IPv6: tentative and deprecated addresses are passed over while a usable one exists', (t) => {
   t.like(selectHostNetwork(TWO_UPLINKS, { ifname: 'v0' }).ipv6, { addr: '2001:db8:2::5', prefixLen: 48 });
   const allBad = { ...TWO_UPLINKS, addrs: TWO_UPLINKS.addrs.filter((a) => a.address !== '2001:db8:2::5') };
   t.like(selectHostNetwork(allBad, { ifname: 'v0' }).ipv6, { addr: '2001:db8:4::5', prefixLen: 64 });
@@ -146,8 +146,13 @@ test('this host: the default-route interface, addresses and gateways that `ip -j
   const v4 = dev.addr_info.find((a) => a.family === 'inet')!;
   const v6 = dev.addr_info.find((a) => a.family === 'inet6' && a.scope === 'global')!;
   const ll = dev.addr_info.find((a) => a.family === 'inet6' && a.scope === 'link')!;
-  t.like(h.ipv4, { iface: { name: def4.dev, mac: dev.address, mtu: dev.mtu }, addr: v4.local, prefixLen: v4.prefixlen, gateway: def4.gateway });
-  t.like(h.ipv6, { iface: { name: def6.dev }, addr: v6.local, prefixLen: v6.prefixlen, gateway: def6.gateway, linkLocal: ll.local });
+  t.like(h.ipv4, {
+    iface: { name: def4.dev, mac: dev.address, mtu: dev.mtu }, addr: v4.local, prefixLen: v4.prefixlen,
+    gateway: def4.gateway,
+  });
+  t.like(h.ipv6, {
+    iface: { name: def6.dev }, addr: v6.local, prefixLen: v6.prefixlen, gateway: def6.gateway, linkLocal: ll.local,
+  });
 });
 
 /** Runs `fn` with the calling thread in network namespace /run/netns/NAME, then comes back. */
@@ -163,14 +168,16 @@ function inNetns<T>(name: string, fn: () => T): T {
   }
 }
 
-const sh = (cmd: string[]): string => execFileSync(cmd[0]!, cmd.slice(1), { timeout: 20_000, stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+const sh = (cmd: string[]): string =>
+  execFileSync(cmd[0]!, cmd.slice(1), { timeout: 20_000, stdio: ['ignore', 'pipe', 'ignore'] }).toString();
 
 /** A scratch namespace with two veth uplinks, as in the measurements in netconf.ts. */
 function makeTwoUplinks(ns: string): void {
   const ip = (...a: string[]): string => sh(['ip', '-n', ns, ...a]);
   sh(['ip', 'netns', 'add', ns]);
   ip('link', 'set', 'lo', 'up');
-  for (const [a, b, mac, mtu] of [['v0', 'v1', '02:00:00:00:aa:01', '9000'], ['w0', 'w1', '02:00:00:00:bb:01', '1500']] as const) {
+  const uplinks = [['v0', 'v1', '02:00:00:00:aa:01', '9000'], ['w0', 'w1', '02:00:00:00:bb:01', '1500']] as const;
+  for (const [a, b, mac, mtu] of uplinks) {
     ip('link', 'add', a, 'type', 'veth', 'peer', 'name', b);
     ip('link', 'set', a, 'address', mac, 'mtu', mtu, 'up');
     ip('link', 'set', b, 'up');
@@ -191,8 +198,10 @@ interface PastaView { ifname: string; addrs: string[]; gateways: string[] }
 /** What Debian's pasta, started in namespace `ns`, configures in its own namespace. */
 function pastaView(ns: string, args: string[]): PastaView {
   const script = 'ip -j addr show scope global; ip -j route show default; ip -j -6 route show default';
-  const out = sh(['timeout', '20', 'ip', 'netns', 'exec', ns, 'pasta', '--runas', '0:0', ...args, '--config-net', '--', 'sh', '-c', script]);
-  const [addrs, r4, r6] = out.trim().split('\n').map((l) => JSON.parse(l) as unknown[]) as [IpLink[], IpRoute[], IpRoute[]];
+  const pasta = ['pasta', '--runas', '0:0', ...args, '--config-net', '--', 'sh', '-c', script];
+  const out = sh(['timeout', '20', 'ip', 'netns', 'exec', ns, ...pasta]);
+  const lines = out.trim().split('\n').map((l) => JSON.parse(l) as unknown[]);
+  const [addrs, r4, r6] = lines as [IpLink[], IpRoute[], IpRoute[]];
   const tap = addrs.find((l) => l.ifname !== 'lo')!;
   return {
     ifname: tap.ifname,
@@ -214,7 +223,10 @@ test('two uplinks: our choice agrees with what Debian\'s pasta puts in its names
   try {
     makeTwoUplinks(ns);
     for (const [args, opts] of CASES) {
-      const host = inNetns(ns, () => { const nl = NetlinkClient.open(); try { return discoverHostNetwork(nl, opts); } finally { nl.close(); } });
+      const host = inNetns(ns, () => {
+        const nl = NetlinkClient.open();
+        try { return discoverHostNetwork(nl, opts); } finally { nl.close(); }
+      });
       const plan = planNamespaceConfig(host, opts.ipv4 === false ? { ipv4: false } : {});
       const ours: PastaView = {
         ifname: plan.ifname,

@@ -130,7 +130,8 @@ export function pickIpv6LinkLocal(addrs: AddrMsg[], index: number): AddrMsg | nu
   return preferUsable(addrs.filter((a) => isV6On(a, index) && a.scope === RtScope.Link));
 }
 
-const isV6On = (a: AddrMsg, index: number): boolean => a.family === Af.Inet6 && a.index === index && addrText(a) !== null;
+const isV6On = (a: AddrMsg, index: number): boolean =>
+  a.family === Af.Inet6 && a.index === index && addrText(a) !== null;
 
 function preferUsable(candidates: AddrMsg[]): AddrMsg | null {
   return candidates.find((a) => (a.flags & UNUSABLE6) === 0) ?? candidates[0] ?? null;

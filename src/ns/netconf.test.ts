@@ -30,7 +30,9 @@ const HOST: HostNetwork = {
 };
 
 const V4 = { family: Af.Inet, address: '192.0.2.2', prefixLen: 24, flags: 0, gateway: '192.0.2.1', onlink: false };
-const V6 = { family: Af.Inet6, address: 'fd00::2', prefixLen: 64, flags: IfaF.NoDad, gateway: 'fd00::1', onlink: false };
+const V6 = {
+  family: Af.Inet6, address: 'fd00::2', prefixLen: 64, flags: IfaF.NoDad, gateway: 'fd00::1', onlink: false,
+};
 
 test('plan: by default the host\'s interface name, MTU 65520, its addresses (IPv6 as /64) and gateways', (t) => {
   t.deepEqual(planNamespaceConfig(HOST), { ifname: 'eth0', mac: null, mtu: NS_DEFAULT_MTU, families: [V4, V6] });
@@ -45,7 +47,8 @@ test('plan: -I, -m, --ns-mac-addr; -m 0 leaves the MTU alone', (t) => {
 test('plan: -a/-n/-g for IPv4; a classful prefix without -n; RTNH_F_ONLINK for a gateway outside the prefix', (t) => {
   t.deepEqual(planNamespaceConfig(HOST, { addr4: '10.0.0.5', prefix4: 16, gw4: '10.0.0.1' }).families[0],
     { ...V4, address: '10.0.0.5', prefixLen: 16, gateway: '10.0.0.1' });
-  const prefixes = ['10.0.0.5', '172.16.3.5', '192.168.3.5'].map((a) => planNamespaceConfig(HOST, { addr4: a }).families[0]);
+  const prefixes = ['10.0.0.5', '172.16.3.5', '192.168.3.5']
+    .map((a) => planNamespaceConfig(HOST, { addr4: a }).families[0]);
   t.deepEqual(prefixes.map((f) => [f?.prefixLen, f?.gateway, f?.onlink]),
     [[8, '192.0.2.1', true], [16, '192.0.2.1', true], [24, '192.0.2.1', true]]);
   t.like(planNamespaceConfig(HOST, { gw4: '192.0.2.254' }).families[0], { gateway: '192.0.2.254', onlink: false });
@@ -208,7 +211,8 @@ const E2E: [string[], NsConfigInput][] = [
 ];
 
 for (const [args, cfg] of E2E) {
-  test.serial(`end to end: same links, addresses and routes as Debian's pasta ${args.join(' ') || '(defaults)'}`, (t) => {
+  const title = `end to end: same links, addresses and routes as Debian's pasta ${args.join(' ') || '(defaults)'}`;
+  test.serial(title, (t) => {
     const mine = ours(cfg);
     t.deepEqual(mine.failures, []);
     const randomMac = cfg.nsMac === undefined;

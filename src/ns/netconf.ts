@@ -5,7 +5,7 @@
  *
  * What Debian's pasta (2023-03) does, measured with strace on its netlink socket and `ip -j -d` inside
  * its namespace (default options, -I, -a/-n/-g, -m, -4, -6, --ns-mac-addr, -i, --outbound-if4/6):
- * - Six requests, each RTM_NEW* with NLM_F_ACK, in this order, by interface index:
+ * - Six requests (seven with --ns-mac-addr), each RTM_NEW* with NLM_F_ACK, in this order, by index:
  *   1. lo: IFF_UP (ifi_flags = ifi_change = IFF_UP), nothing else;
  *   2. with --ns-mac-addr only: tap IFF_UP + IFLA_ADDRESS;
  *   3. tap IFF_UP + IFLA_MTU in one message (65520 by default, -m N gives N);
@@ -32,7 +32,9 @@
  * still brings the tap up; an -a IPv4 address without a prefix gets its proper classful prefix.
  * Address and route failures are reported back (pasta ignores them), link failures throw.
  */
-import { ipFamily, ipv4ClassfulPrefix, isIpv6LinkLocal, parseIp, parseIpv4U32, prefixEquals } from '../protocol/addr.js';
+import {
+  ipFamily, ipv4ClassfulPrefix, isIpv6LinkLocal, parseIp, parseIpv4U32, prefixEquals,
+} from '../protocol/addr.js';
 import { Af, IfaF } from '../protocol/netlink.js';
 import type { HostNetwork } from './hostnet.js';
 import type { RtnlReader, RtnlWriter } from './netlink-client.js';
@@ -86,7 +88,8 @@ export interface NsConfigPlan {
 export function planNamespaceConfig(host: HostNetwork, cfg: NsConfigInput = {}): NsConfigPlan {
   const v4 = cfg.ipv4 === false ? null : planIpv4(host, cfg);
   const v6 = cfg.ipv6 === false ? null : planIpv6(host, cfg);
-  const hostIf = (cfg.ipv4 === false ? null : host.ipv4?.iface.name) ?? (cfg.ipv6 === false ? null : host.ipv6?.iface.name);
+  const hostIf = (cfg.ipv4 === false ? null : host.ipv4?.iface.name)
+    ?? (cfg.ipv6 === false ? null : host.ipv6?.iface.name);
   return {
     ifname: cfg.ifname ?? hostIf ?? 'tap0',
     mac: cfg.nsMac ?? null,
@@ -99,7 +102,8 @@ function planIpv4(host: HostNetwork, cfg: NsConfigInput): NsFamilyPlan | null {
   const address = cfg.addr4 ?? host.ipv4?.addr ?? null;
   if (address === null) return null;
   const a = checkedIp(address, 4);
-  const prefixLen = cfg.prefix4 ?? (cfg.addr4 !== undefined ? ipv4ClassfulPrefix(parseIpv4U32(address)!) : host.ipv4!.prefixLen);
+  const prefixLen = cfg.prefix4
+    ?? (cfg.addr4 !== undefined ? ipv4ClassfulPrefix(parseIpv4U32(address)!) : host.ipv4!.prefixLen);
   const gateway = cfg.gw4 ?? host.ipv4?.gateway ?? null;
   const onlink = gateway !== null && !prefixEquals(checkedIp(gateway, 4), 0, a, 0, prefixLen);
   return { family: Af.Inet, address, prefixLen, flags: 0, gateway, onlink };

@@ -111,7 +111,9 @@ test('client: an interrupted dump runs again, at most 3 times', (t) => {
   const nl = new NetlinkClient(k);
   t.deepEqual(nl.links().map((l) => l.name), ['try2']);
   t.deepEqual(k.sent.map((s) => s.seq), [1, 2]);
-  const always = new FakeKernel((req) => [datagram(linkMsg(req.seq, 1, 'x', NlmF.Multi | NlmF.DumpIntr), done(req.seq))]);
+  const always = new FakeKernel((req) => [
+    datagram(linkMsg(req.seq, 1, 'x', NlmF.Multi | NlmF.DumpIntr), done(req.seq)),
+  ]);
   new NetlinkClient(always).links();
   t.is(always.sent.length, 3);
 });
@@ -191,7 +193,8 @@ test('kernel: links, addresses and main-table routes match `ip -j` (socket opene
     const links = nl.links().map((l) => [l.index, l.name, l.mtu, l.address]);
     t.deepEqual(links, ipJson<IpLink[]>('link', 'show').map((l) => [l.ifindex, l.ifname, l.mtu, l.address ?? null]));
     t.is(links.length, 3);
-    const addrs = nl.addrs().map((a) => [a.index, a.family === Af.Inet ? 'inet' : 'inet6', a.local ?? a.address, a.prefixLen]);
+    const addrs = nl.addrs()
+      .map((a) => [a.index, a.family === Af.Inet ? 'inet' : 'inet6', a.local ?? a.address, a.prefixLen]);
     const ipAddrs = ipJson<IpAddr[]>('addr', 'show').flatMap((l) =>
       l.addr_info.map((a) => [l.ifindex, a.family, a.local, a.prefixlen]));
     t.deepEqual(sorted(addrs), sorted(ipAddrs));
@@ -199,8 +202,9 @@ test('kernel: links, addresses and main-table routes match `ip -j` (socket opene
     for (const [family, flag] of [[Af.Inet, '-4'], [Af.Inet6, '-6']] as const) {
       const mine = nl.routes(family).filter((r) => r.table === 254 && r.type === 1)
         .map((r) => [r.dstLen === 0 ? 'default' : `${r.dst}/${r.dstLen}`, r.gateway, names.get(r.oif ?? 0)]);
+      const host = family === Af.Inet ? 32 : 128;
       const viaIp = ipJson<IpRoute[]>(flag, 'route', 'show').map((r) =>
-        [r.dst.includes('/') || r.dst === 'default' ? r.dst : `${r.dst}/${family === Af.Inet ? 32 : 128}`, r.gateway ?? null, r.dev]);
+        [r.dst.includes('/') || r.dst === 'default' ? r.dst : `${r.dst}/${host}`, r.gateway ?? null, r.dev]);
       t.deepEqual(sorted(mine), sorted(viaIp), `family ${family}`);
     }
   });
@@ -216,9 +220,11 @@ test('kernel: changes are acknowledged; refusals carry the errno and the kernel\
     t.like(nl.addrs(Af.Inet).find((a) => a.local === '10.2.0.5'), { prefixLen: 16, broadcast: '10.2.255.255' });
     const shown = run('ip', '-n', ns, '-d', 'route', 'show', '10.8.0.0/16');
     t.regex(shown, /via 192\.0\.2\.77 dev v0 proto boot scope global onlink/);
-    const dup = t.throws(() => nl.addAddr({ index: v0.index, address: '10.2.0.5', prefixLen: 16 }), { instanceOf: NetlinkError });
+    const dup = t.throws(() => nl.addAddr({ index: v0.index, address: '10.2.0.5', prefixLen: 16 }),
+      { instanceOf: NetlinkError });
     t.is(dup?.code, 'EEXIST');
-    const unreachable = t.throws(() => nl.addRoute({ oif: v0.index, dst: '10.9.0.0', dstLen: 16, gateway: '10.99.0.1' }),
+    const unreachable = t.throws(
+      () => nl.addRoute({ oif: v0.index, dst: '10.9.0.0', dstLen: 16, gateway: '10.99.0.1' }),
       { instanceOf: NetlinkError });
     t.is(unreachable?.code, 'ENETUNREACH');
     t.regex(unreachable?.detail ?? '', /gateway/i);

@@ -150,7 +150,9 @@ test('pasta: 192.0.2.2/24 is RTM_NEWADDR CREATE|EXCL with IFA_LOCAL then IFA_ADD
 test('pasta: fd00::2/64 nodad', (t) => {
   const golden = hex(`40000000 1400 0506 0b000000 00000000 | 0a400200 02000000
     14000200 fd000000 00000000 00000000 00000002 14000100 fd000000 00000000 00000000 00000002`);
-  const got = built((b, o) => emitNewAddr(b, o, 11, { index: 2, address: 'fd00::2', prefixLen: 64, flags: IfaF.NoDad }));
+  const got = built((b, o) => emitNewAddr(b, o, 11, {
+    index: 2, address: 'fd00::2', prefixLen: 64, flags: IfaF.NoDad,
+  }));
   t.is(toHex(got), toHex(golden));
 });
 
@@ -186,7 +188,8 @@ test('pasta: default via fd00::1', (t) => {
   t.is(toHex(built((b, o) => emitNewRoute(b, o, 12, { oif: 2, gateway: 'fd00::1' }))), toHex(golden));
 });
 
-test('onlink route: rtm_flags RTNH_F_ONLINK (the fields of `ip route add 10.9.0.0/16 via 10.5.0.1 dev t0 onlink`, in our attribute order)', (t) => {
+// The fields of `ip route add 10.9.0.0/16 via 10.5.0.1 dev t0 onlink`, in our attribute order.
+test('onlink route: rtm_flags RTNH_F_ONLINK', (t) => {
   const golden = hex(`34000000 1800 0506 db46026b 00000000 | 02100000 fe030001 04000000
     08000400 07000000 08000100 0a090000 08000500 0a050001`);
   const got = built((b, o) => emitNewRoute(b, o, 1795311323, {
@@ -266,7 +269,9 @@ test('round trip: RTM_NEWROUTE request parses back as the route', (t) => {
 test('round trip: RTM_NEWLINK request parses back as the link change', (t) => {
   const b = built((buf, o) => emitSetLink(buf, o, 6, { index: 4, up: true, mtu: 1500, mac: '0a:0b:0c:0d:0e:0f' }));
   const [m] = [...nlMessages(b, 0, b.length)];
-  t.like(parseLink(b, m!.off, m!.end), { index: 4, flags: Iff.Up, change: Iff.Up, mtu: 1500, address: '0a:0b:0c:0d:0e:0f' });
+  t.like(parseLink(b, m!.off, m!.end), {
+    index: 4, flags: Iff.Up, change: Iff.Up, mtu: 1500, address: '0a:0b:0c:0d:0e:0f',
+  });
 });
 
 // --- replies ------------------------------------------------------------------------------------
@@ -319,7 +324,9 @@ test('multipath route: oif and gateway of the first next hop', (t) => {
 test('errors: EEXIST with the request echoed, capped ACK, extended ACK message', (t) => {
   const e = [...nlMessages(REPLY_EEXIST, 0, REPLY_EEXIST.length)][0]!;
   t.is(e.hdr.type, NlType.Error);
-  t.like(parseError(REPLY_EEXIST, e.off, e.end, e.hdr.flags), { errno: 17, request: { seq: 5, type: NlType.NewAddr }, message: null });
+  t.like(parseError(REPLY_EEXIST, e.off, e.end, e.hdr.flags), {
+    errno: 17, request: { seq: 5, type: NlType.NewAddr }, message: null,
+  });
   t.like(parseError(REPLY_ACK, 16, REPLY_ACK.length, NlmF.Capped), { errno: 0, request: { seq: 6, len: 32 } });
   t.like(parseError(REPLY_EXTACK, 16, REPLY_EXTACK.length, NlmF.AckTlvs), {
     errno: 101, request: { seq: 77 }, message: 'Nexthop has invalid gateway',

@@ -52,12 +52,16 @@ export const Iff = {
   Multicast: 0x1000, LowerUp: 0x10000,
 } as const;
 
-export const Ifla = { Address: 1, Broadcast: 2, IfName: 3, Mtu: 4, Link: 5, OperState: 16, LinkInfo: 18, ExtMask: 29 } as const;
+export const Ifla = {
+  Address: 1, Broadcast: 2, IfName: 3, Mtu: 4, Link: 5, OperState: 16, LinkInfo: 18, ExtMask: 29,
+} as const;
 export const IflaInfo = { Kind: 1, Data: 2 } as const;
 /** IFLA_EXT_MASK bits. */
 export const RtExtFilter = { Vf: 1, BrVlan: 2, SkipStats: 8 } as const;
 
-export const Ifa = { Address: 1, Local: 2, Label: 3, Broadcast: 4, Anycast: 5, CacheInfo: 6, Multicast: 7, Flags: 8 } as const;
+export const Ifa = {
+  Address: 1, Local: 2, Label: 3, Broadcast: 4, Anycast: 5, CacheInfo: 6, Multicast: 7, Flags: 8,
+} as const;
 export const IfaF = {
   Secondary: 0x1, NoDad: 0x2, Optimistic: 0x4, DadFailed: 0x8, HomeAddress: 0x10, Deprecated: 0x20,
   Tentative: 0x40, Permanent: 0x80, ManageTempAddr: 0x100, NoPrefixRoute: 0x200, McAutoJoin: 0x400,

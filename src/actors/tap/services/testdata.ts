@@ -3,6 +3,9 @@
  * busybox 1.35 udhcpc, ISC dhclient 4.4.3, iputils arping, the Linux kernel's RS and DAD NS) with
  * `pasta -p`. Written as hex with `00*N` for runs of N zero bytes. Test data only.
  */
+import { FrameClass, FrameClassifier, Verdict } from '../../../protocol/classify.js';
+import type { ServiceResult, ServicesConfig } from './config.js';
+import { respondToGuest } from './index.js';
 
 /** Hex digits (whitespace ignored) with `00*N` meaning N zero bytes. */
 export function unhex(text: string): Uint8Array {
@@ -84,3 +87,61 @@ export const PASTA_DUID = unhex('00010001329502fc02fc00000001');
 export const DHCLIENT6_INFO_REQUEST = unhex(`
   333300010002f2385dde68d186dd 600ebeff002c1101 fe80000000000000f0385dfffede68d1 ff02 00*11 010002
   02220223002c5f1c 0b7b23c6 0001000a00030001f2385dde68d1 00060008001700180027001f 000800020000`);
+
+/** The configuration the captures above were made with (pasta -a 10.0.0.2 -n 24 -g 10.0.0.1 ...). */
+export function testConfig(): ServicesConfig {
+  return {
+    ourMac: unhex('02fc00000001'),
+    ip4Addr: 0x0a000002,
+    ip4PrefixLen: 24,
+    ip4Gateway: 0x0a000001,
+    ip4Dns: [0x0a000035],
+    ip6Addr: unhex('20010db8000100000000000000000002'),
+    ip6LinkLocal: unhex('fe80000000000000 00fc00fffe000001'),
+    ip6Dns: [unhex('20010db8000000000000000000000053')],
+    searchList: ['example.com', 'sub.example.com'],
+    mtu: 1500,
+    dhcpDns: true,
+    dhcpSearch: true,
+    noDhcp: false,
+    noNdp: false,
+    noRa: false,
+    noDhcpv6: false,
+  };
+}
+
+/** Classifies frame `b` and hands it to the guest services; the reply goes to a 0xa5-filled buffer. */
+export function serve(
+  cfg: ServicesConfig, b: Uint8Array, outLen = 2048,
+): { verdict: number; result: ServiceResult | null; out: Uint8Array; frame: Uint8Array } {
+  const fc = new FrameClass();
+  const verdict = new FrameClassifier().classify(b, 0, b.length, fc);
+  const out = new Uint8Array(outLen).fill(0xa5);
+  const result = verdict === Verdict.Ok ? respondToGuest(cfg, b, fc, out, OUT_OFF) : null;
+  const len = result?.action === 'reply' ? result.len : 0;
+  return { verdict, result, out, frame: out.subarray(OUT_OFF, OUT_OFF + len) };
+}
+
+/** Where `serve` writes replies: not at 0, to catch offset mistakes. */
+export const OUT_OFF = 6;
+
+/** The reply frame of `serve`, or an exception naming the drop reason. */
+export function replyOf(cfg: ServicesConfig, b: Uint8Array): Uint8Array {
+  const r = serve(cfg, b);
+  if (r.result === null) throw new Error(`classify verdict ${r.verdict}`);
+  if (r.result.action === 'drop') throw new Error(`dropped: ${r.result.reason}`);
+  const after = r.out.subarray(OUT_OFF + r.result.len);
+  if (!r.out.subarray(0, OUT_OFF).every((x) => x === 0xa5) || !after.every((x) => x === 0xa5)) {
+    throw new Error('reply written outside its frame');
+  }
+  return r.frame;
+}
+
+/** The drop reason of `serve` ('reply' if it replied, 'classify' if classify refused the frame). */
+export function dropReasonOf(cfg: ServicesConfig, b: Uint8Array, outLen = 2048): string {
+  const r = serve(cfg, b, outLen);
+  if (r.result === null) return 'classify';
+  return r.result.action === 'drop' ? r.result.reason : 'reply';
+}
+
+export const hex = (b: Uint8Array | null): string => (b === null ? 'null' : Buffer.from(b).toString('hex'));
