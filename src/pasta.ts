@@ -136,7 +136,15 @@ async function logCounters(router: Router, log: Logger): Promise<void> {
   for (const [name, c] of Object.entries(await router.allCounters())) log.debug(`counters ${name}: ${JSON.stringify(c)}`);
 }
 
+/** SIGTERM/SIGHUP at any point: finish cleanly, exit 128+N. Installed first, so no signal is missed. */
+function onStopSignal(): Promise<number> {
+  return new Promise((resolve) => {
+    for (const sig of ['SIGTERM', 'SIGHUP'] as const) process.once(sig, () => resolve(128 + osConstants.signals[sig]));
+  });
+}
+
 export async function runPasta(cfg: Config, target: PastaTarget): Promise<number> {
+  const stopSignal = onStopSignal();
   const logCfg = runtimeLogConfig(cfg);
   const log = createLogger(logCfg);
   const host = readHostNetwork(cfg);
@@ -157,7 +165,7 @@ export async function runPasta(cfg: Config, target: PastaTarget): Promise<number
     await router.start();
     router.addKeptFd(tap.fd, Proto.Tap, 0, 0, EPOLLIN | EPOLLRDHUP | EPOLLET);
     if (cfg.pidFile !== null) writeFileSync(cfg.pidFile, `${process.pid}\n`);
-    return await serve(cfg, target, ns, router, log);
+    return await serve(cfg, target, ns, router, log, stopSignal);
   } finally {
     for (const c of cleanup) await c();
     log.close();
@@ -165,7 +173,7 @@ export async function runPasta(cfg: Config, target: PastaTarget): Promise<number
 }
 
 /** Runs until the command exits, the namespace goes away, the tap closes, or a fatal actor failure. */
-function serve(cfg: Config, target: PastaTarget, ns: NamespaceHelper, router: Router, log: Logger): Promise<number> {
+function serve(cfg: Config, target: PastaTarget, ns: NamespaceHelper, router: Router, log: Logger, stopSignal: Promise<number>): Promise<number> {
   return new Promise<number>((resolve) => {
     const stopWatch = watchNamespace(target, () => {
       log.info('namespace is gone, exiting');
@@ -185,7 +193,7 @@ function serve(cfg: Config, target: PastaTarget, ns: NamespaceHelper, router: Ro
         done(0);
       }
     });
-    for (const sig of ['SIGTERM', 'SIGHUP'] as const) process.once(sig, () => done(128 + osConstants.signals[sig]));
+    void stopSignal.then(done);
     if (target.kind === 'spawn') startCommand(ns, target.argv, done, log);
   });
 }

@@ -115,9 +115,9 @@ export function cmdline(pid: number): string[] {
 export function actorPids(pastaPid: number): Map<string, number> {
   const m = new Map<string, number>();
   for (const pid of childPids(pastaPid)) {
-    const argv = cmdline(pid);
-    const i = argv.findIndex((a) => a.endsWith('actor-process.js'));
-    if (i >= 0 && argv[i + 1]) m.set(argv[i + 1]!, pid);
+    // actor processes set their title to "passt-actors:NAME" (what ps shows)
+    const title = /^passt-actors:(\w+)/.exec(cmdline(pid)[0] ?? '');
+    if (title?.[1]) m.set(title[1], pid);
   }
   return m;
 }

@@ -4,7 +4,7 @@
  */
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PASTA, actorPids, background, exitWithin, makeNetns, run, waitFor } from './helpers.js';
@@ -75,20 +75,27 @@ test('--actors: SIGKILL of each actor process; it comes back, the others keep th
   const dir = mkdtempSync(join(tmpdir(), 'pa-crash-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const logFile = join(dir, 'log');
-  const p = background(t, PASTA, ['-f', '--actors', '-d', '-l', logFile, '--config-net', '-I', 'patap4', '--netns', ns]);
+  const pidFile = join(dir, 'pid');
+  const p = background(t, PASTA, ['-f', '--actors', '-d', '-l', logFile, '-P', pidFile, '--config-net', '-I', 'patap4', '--netns', ns]);
   const pastaPid = p.child.pid!;
-  await waitFor('five actor processes', () => actorPids(pastaPid).size === 5, 15_000);
+  // the PID file is written once every actor is ready and the tap is served
+  await waitFor('the PID file', () => existsSync(pidFile), 15_000);
+  t.is(actorPids(pastaPid).size, 5);
   await waitFor('tap configured', () => run('ip', ['-n', ns, '-j', 'addr', 'show', 'patap4']).stdout.includes('"inet"'), 15_000);
   const gateway = (JSON.parse(run('ip', ['-n', ns, '-j', 'route', 'show', 'default']).stdout) as { gateway: string }[])[0]?.gateway;
   t.truthy(gateway);
   // traffic from the namespace: the kernel ARPs for the gateway on the tap; only pasta sees these frames
-  const poke = () => run('ip', ['netns', 'exec', ns, 'ping', '-c', '1', '-W', '0.2', gateway!], 5000);
+  // (the neighbour entry is flushed first, so every poke makes the kernel send an ARP request again)
+  const poke = () => {
+    run('ip', ['-n', ns, 'neigh', 'flush', 'all']);
+    run('ip', ['netns', 'exec', ns, 'ping', '-c', '1', '-W', '0.2', gateway!], 5000);
+  };
 
   for (const victim of ['tcp', 'udp', 'icmp', 'splice', 'tap']) {
     const before = actorPids(pastaPid);
     const victimPid = before.get(victim)!;
     process.kill(victimPid, 'SIGKILL');
-    await waitFor(`${victim} restarted`, () => {
+    await waitFor(`${victim} restarted (actors now: ${JSON.stringify([...actorPids(pastaPid)])})`, () => {
       const now = actorPids(pastaPid);
       return now.size === 5 && now.get(victim) !== undefined && now.get(victim) !== victimPid;
     }, 15_000);

@@ -67,6 +67,13 @@ uint32_t ArgU32(const Napi::CallbackInfo& info, size_t i) {
   return static_cast<uint32_t>(d);
 }
 
+// A 32-bit mask as JS bitwise operators leave it: EPOLLIN | EPOLLET is -2147483647, not 2147483649.
+uint32_t ArgBits(const Napi::CallbackInfo& info, size_t i) {
+  double d = NumberArg(info, i, "a 32-bit mask");
+  if (!(d >= -2147483648.0 && d <= 4294967295.0) || d != std::trunc(d)) BadArg(info, i, "a 32-bit mask");
+  return d < 0 ? static_cast<uint32_t>(static_cast<int32_t>(d)) : static_cast<uint32_t>(d);
+}
+
 size_t ArgSize(const Napi::CallbackInfo& info, size_t i) {
   double d = NumberArg(info, i, "a non-negative integer");
   if (!(d >= 0 && d <= 9007199254740992.0) || d != std::trunc(d)) BadArg(info, i, "a non-negative integer");

@@ -42,6 +42,7 @@ AddonData* Data(Napi::Env env);
 // Argument readers: each throws a TypeError/RangeError naming the argument when it does not fit.
 int ArgInt(const Napi::CallbackInfo& info, size_t i);                  // int32
 uint32_t ArgU32(const Napi::CallbackInfo& info, size_t i);             // 0..2^32-1
+uint32_t ArgBits(const Napi::CallbackInfo& info, size_t i);            // 32 bits, int32 or uint32 form
 size_t ArgSize(const Napi::CallbackInfo& info, size_t i);              // integer 0..2^53
 double ArgDouble(const Napi::CallbackInfo& info, size_t i);            // any finite number
 bool ArgBool(const Napi::CallbackInfo& info, size_t i, bool fallback);  // undefined -> fallback

@@ -99,7 +99,8 @@ export interface NativeAddon {
   socketpair(type: 'stream' | 'seqpacket' | 'dgram'): [number, number];
   /**
    * sendmsg(2) with the bytes of buf[off, off+len) and `fds` as SCM_RIGHTS (may be empty).
-   * MSG_NOSIGNAL. Returns bytes sent, -1 on EAGAIN.
+   * MSG_NOSIGNAL. Returns bytes sent, -1 on EAGAIN. At most 253 fds; fds need len >= 1 (RangeError
+   * otherwise: a stream socket drops ancillary data sent with no bytes).
    */
   sendFds(sock: number, buf: Uint8Array, off: number, len: number, fds: number[]): number;
   /**
@@ -112,7 +113,11 @@ export interface NativeAddon {
    * family: 2 (AF_INET), 10 (AF_INET6), 1 (AF_UNIX), 16 (AF_NETLINK). type: 1 stream, 2 dgram, 3 raw, 5 seqpacket.
    */
   socket(family: number, type: number, protocol: number): number;
-  /** bind(2) to an IPv4/IPv6 text address and port ("" means any). */
+  /**
+   * bind(2) to an IPv4/IPv6 text address and port ("" means any). On an AF_INET6 socket IPv4 text is
+   * bound as its IPv4-mapped address (the socket's family comes from getsockopt(SO_DOMAIN), also for
+   * connectInet). "fe80::1%eth0" / "fe80::1%2" set the scope id.
+   */
   bindInet(fd: number, addr: string, port: number): void;
   /** connect(2) to an IPv4/IPv6 text address and port. Returns 0, or EINPROGRESS's errno (115) when pending. */
   connectInet(fd: number, addr: string, port: number): number;
@@ -135,7 +140,7 @@ export interface NativeAddon {
   send(fd: number, buf: Uint8Array, off: number, len: number, flags: number): number;
   /** recv(2) with flags (MSG_PEEK etc.); 0 on EOF, -1 on EAGAIN. */
   recv(fd: number, buf: Uint8Array, off: number, len: number, flags: number): number;
-  /** sendto(2) to an inet address; -1 on EAGAIN. */
+  /** sendto(2) to an inet address; -1 on EAGAIN. IPv4 text goes as a sockaddr_in (Linux accepts it on AF_INET6 UDP sockets). */
   sendTo(fd: number, buf: Uint8Array, off: number, len: number, addr: string, port: number): number;
   /** recvfrom(2); null on EAGAIN. */
   recvFrom(fd: number, buf: Uint8Array, off: number, len: number): { bytes: number; addr: string; port: number } | null;
@@ -199,7 +204,11 @@ export interface NativeAddon {
   mmapShared(fd: number, size: number): ArrayBuffer;
 
   // --- checksum ------------------------------------------------------------------------------
-  /** One's-complement sum (not folded to 16 bits, not inverted) of buf[off, off+len), plus `initial`. */
+  /**
+   * One's-complement sum (not folded to 16 bits, not inverted) of buf[off, off+len), plus `initial`
+   * (an integer below 2^53). The result is a uint32 that can be passed on as `initial` (split buffers at
+   * even lengths) or folded by csumFold.
+   */
   csumPartial(buf: Uint8Array, off: number, len: number, initial: number): number;
   /** Folded, inverted Internet checksum of buf[off, off+len) starting from a partial sum. */
   csumFold(partial: number): number;

@@ -34,11 +34,12 @@ static Napi::Value EpollCreate(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), fd);
 }
 
-// epollCtl(epfd, op, fd, events, refHi, refLo): data.u64 = hi << 32 | lo.
+// epollCtl(epfd, op, fd, events, refHi, refLo): data.u64 = hi << 32 | lo. The three masks may come in
+// int32 form (results of JS bitwise operators) or uint32 form.
 static Napi::Value EpollCtl(const Napi::CallbackInfo& info) {
   epoll_event ev{};
-  ev.events = ArgU32(info, 3);
-  ev.data.u64 = (static_cast<uint64_t>(ArgU32(info, 4)) << 32) | ArgU32(info, 5);
+  ev.events = ArgBits(info, 3);
+  ev.data.u64 = (static_cast<uint64_t>(ArgBits(info, 4)) << 32) | ArgBits(info, 5);
   if (epoll_ctl(ArgInt(info, 0), ArgInt(info, 1), ArgInt(info, 2), &ev) < 0)
     ThrowErrno(info.Env(), "epoll_ctl", errno);
   return info.Env().Undefined();

@@ -354,6 +354,12 @@ test('epoll: extreme refs come back exactly; ONESHOT then MOD re-arms; DEL remov
   native.epollCtl(ep, C.EPOLL_CTL_MOD, e1, C.EPOLLIN | C.EPOLLONESHOT, 1, 2);
   t.is(native.epollWait(ep, out, 8, 0), 1, 're-armed by MOD');
   t.deepEqual(refsOf(out, 1), [`1:2:${C.EPOLLIN}`]);
+  const e3 = own(native.eventfd());
+  native.epollCtl(ep, C.EPOLL_CTL_ADD, e3, C.EPOLLIN | C.EPOLLET, 0xabcdef01 | 0, -1); // int32 forms
+  native.eventfdWrite(e3, 1);
+  t.is(native.epollWait(ep, out, 8, 0), 1, 'e1 is disarmed again (one-shot)');
+  t.deepEqual(refsOf(out, 1), [`abcdef01:ffffffff:${C.EPOLLIN}`]);
+  t.is(native.epollWait(ep, out, 8, 0), 0, 'edge-triggered e3 does not repeat');
   t.throws(() => native.epollWait(ep, new Uint32Array(5), 2, 0), { instanceOf: RangeError });
   t.throws(() => native.epollCtl(ep, C.EPOLL_CTL_ADD, e1, C.EPOLLIN, 0, 0), { code: 'EEXIST' });
 });
@@ -411,6 +417,7 @@ interface WorkerReport {
   lo: number;
   tid: number;
   pid: number;
+  errOk: boolean;
 }
 
 function runWorker(mode: string): { first: Promise<WorkerReport>; exit: Promise<number>; error: Promise<Error>; w: Worker } {
@@ -424,7 +431,7 @@ function runWorker(mode: string): { first: Promise<WorkerReport>; exit: Promise<
 test('pollStart inside worker threads: fires on the worker, stops, survives exit with live polls', async (t) => {
   const stop = runWorker('stop');
   const rep = await withTimeout(stop.first, 10000, 'worker report');
-  t.like(rep, { events: C.UV_READABLE, n: 1, hi: 0xfeedbeef, lo: 0x12345678, pid: process.pid });
+  t.like(rep, { events: C.UV_READABLE, n: 1, hi: 0xfeedbeef, lo: 0x12345678, pid: process.pid, errOk: true });
   t.not(rep.tid, process.pid, 'the callback ran on the worker thread');
   t.is(await withTimeout(stop.exit, 10000, 'worker ends by itself after pollStop'), 0);
 

@@ -94,7 +94,10 @@ class Helper {
     if (!cmd) throw new Error('empty command');
     const child = spawn(cmd, args, { stdio: 'inherit' });
     this.#child = child;
-    child.on('error', (e) => this.#ch.send({ t: 'exited', code: 127, signal: null, error: e.message }));
+    child.on('error', (e) => {
+      process.stderr.write(`pasta: cannot run ${cmd}: ${e.message}\n`);
+      this.#ch.send({ t: 'exited', code: 127, signal: null, error: e.message });
+    });
     child.on('exit', (code, signal) => this.#ch.send({ t: 'exited', code, signal }));
     return { msg: { pid: child.pid ?? -1 }, fds: [] };
   }

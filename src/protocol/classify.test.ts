@@ -99,7 +99,8 @@ test('TCP SYN over IPv4', (t) => {
   t.is(v, Verdict.Ok);
   t.is(fc.kind, FrameKind.Ipv4);
   t.deepEqual([fc.l3Off, fc.l3Len, fc.ipProto, fc.l4], [OFF + 14, 60, IpProto.Tcp, L4Kind.Tcp]);
-  t.deepEqual([fc.src4, fc.dst4, fc.srcAddrOff, fc.dstAddrOff, fc.addrLen], [0x0a00020f, 0x5db8d822, OFF + 26, OFF + 30, 4]);
+  t.deepEqual([fc.src4, fc.dst4, fc.srcAddrOff, fc.dstAddrOff, fc.addrLen],
+    [0x0a00020f, 0x5db8d822, OFF + 26, OFF + 30, 4]);
   t.deepEqual([fc.srcPort, fc.dstPort, fc.tcpFlags, fc.ttl, fc.fragment], [43210, 80, 0x02, 64, false]);
   t.deepEqual([fc.l4Off, fc.l4Len, fc.payloadOff, fc.payloadLen], [OFF + 34, 40, OFF + 74, 0]);
   t.is(fc.echoId, -1);
@@ -145,7 +146,8 @@ test('neighbour solicitation, and MLD behind a hop-by-hop header', (t) => {
     [L4Kind.Icmpv6, 135, -1, 255, OFF + 54, 32, 24]);
   const [vm, fm] = classify(MLD_HBH);
   t.is(vm, Verdict.Ok);
-  t.deepEqual([fm.ipProto, fm.l4, fm.icmpType, fm.l4Off, fm.l4Len, fm.l3Len], [58, L4Kind.Icmpv6, 143, OFF + 62, 28, 76]);
+  t.deepEqual([fm.ipProto, fm.l4, fm.icmpType, fm.l4Off, fm.l4Len, fm.l3Len],
+    [58, L4Kind.Icmpv6, 143, OFF + 62, 28, 76]);
 });
 
 test('frames padded to 60 bytes: payload bounded by the IP length', (t) => {

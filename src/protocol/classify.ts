@@ -195,15 +195,18 @@ export class FrameClassifier {
   #classifyL4(dv: DataView, proto: number, off: number, len: number, v6: boolean, out: FrameClass): Verdict {
     out.l4Off = out.payloadOff = off;
     out.l4Len = out.payloadLen = len;
-    let v: Verdict;
-    switch (proto) {
-      case IpProto.Tcp: v = this.#classifyTcp(dv, off, len, out); break;
-      case IpProto.Udp: v = this.#classifyUdp(dv, off, len, out); break;
-      case IpProto.Icmp: v = v6 ? otherL4(out) : this.#classifyIcmp(this.#icmp, L4Kind.Icmp, dv, off, len, out); break;
-      case IpProto.Icmpv6: v = v6 ? this.#classifyIcmp(this.#icmp6, L4Kind.Icmpv6, dv, off, len, out) : otherL4(out); break;
-      default: v = otherL4(out);
-    }
+    const v = this.#dispatchL4(dv, proto, off, len, v6, out);
     return v === Verdict.BadL4Header && out.fragment ? Verdict.Fragment : v;
+  }
+
+  #dispatchL4(dv: DataView, proto: number, off: number, len: number, v6: boolean, out: FrameClass): Verdict {
+    switch (proto) {
+      case IpProto.Tcp: return this.#classifyTcp(dv, off, len, out);
+      case IpProto.Udp: return this.#classifyUdp(dv, off, len, out);
+      case IpProto.Icmp: return v6 ? otherL4(out) : this.#classifyIcmp(this.#icmp, L4Kind.Icmp, dv, off, len, out);
+      case IpProto.Icmpv6: return v6 ? this.#classifyIcmp(this.#icmp6, L4Kind.Icmpv6, dv, off, len, out) : otherL4(out);
+      default: return otherL4(out); // unknown upper layers pass whole, as L4Kind.Other
+    }
   }
 
   #classifyTcp(dv: DataView, off: number, len: number, out: FrameClass): Verdict {

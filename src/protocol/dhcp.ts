@@ -184,18 +184,21 @@ function applyOptions(m: DhcpMessage, opts: Map<number, Uint8Array>): string | n
 
 function applyOption(m: DhcpMessage, code: number, d: Uint8Array): string | null {
   switch (code) {
-    case DhcpOpt.MsgType: return d.length === 1 ? ((m.msgType = d[0]!), null) : 'bad message type option';
-    case DhcpOpt.RequestedAddr: return readAddr(d, (a) => (m.requestedAddr = a), 'bad requested address');
-    case DhcpOpt.ServerId: return readAddr(d, (a) => (m.serverId = a), 'bad server id');
-    case DhcpOpt.SubnetMask: return readAddr(d, (a) => (m.subnetMask = a), 'bad subnet mask');
+    case DhcpOpt.MsgType: return readNumber(d, 1, (v) => (m.msgType = v), 'bad message type option');
+    case DhcpOpt.Overload: return readNumber(d, 1, (v) => (m.overload = v), 'bad overload option');
+    case DhcpOpt.InterfaceMtu: return readNumber(d, 2, (v) => (m.mtu = v), 'bad mtu option');
+    case DhcpOpt.RequestedAddr: return readNumber(d, 4, (v) => (m.requestedAddr = v), 'bad requested address');
+    case DhcpOpt.ServerId: return readNumber(d, 4, (v) => (m.serverId = v), 'bad server id');
+    case DhcpOpt.SubnetMask: return readNumber(d, 4, (v) => (m.subnetMask = v), 'bad subnet mask');
+    case DhcpOpt.LeaseTime: return readNumber(d, 4, (v) => (m.leaseTime = v), 'bad lease time');
+    case DhcpOpt.RapidCommit: return readNumber(d, 0, () => (m.rapidCommit = true), 'bad rapid commit');
     case DhcpOpt.ParamList: m.paramList = d; return null;
-    case DhcpOpt.ClientId: return d.length >= 2 ? ((m.clientId = d), null) : 'bad client id';
-    case DhcpOpt.RapidCommit: return d.length === 0 ? ((m.rapidCommit = true), null) : 'bad rapid commit';
-    case DhcpOpt.Overload: return d.length === 1 ? ((m.overload = d[0]!), null) : 'bad overload option';
+    case DhcpOpt.ClientId:
+      if (d.length < 2) return 'bad client id'; // type and at least one byte
+      m.clientId = d;
+      return null;
     case DhcpOpt.Router: return readAddrList(d, m.routers, 'bad router option');
     case DhcpOpt.DnsServer: return readAddrList(d, m.dnsServers, 'bad dns option');
-    case DhcpOpt.InterfaceMtu: return d.length === 2 ? ((m.mtu = (d[0]! << 8) | d[1]!), null) : 'bad mtu option';
-    case DhcpOpt.LeaseTime: return readAddr(d, (a) => (m.leaseTime = a), 'bad lease time');
     case DhcpOpt.DomainSearch: return readSearch(m, d);
     case DhcpOpt.ClasslessRoutes: return readRoutes(m, d);
     default: return null; // anything else is not ours to interpret
@@ -206,9 +209,12 @@ function u32At(d: Uint8Array, i: number): number {
   return ((d[i]! << 24) | (d[i + 1]! << 16) | (d[i + 2]! << 8) | d[i + 3]!) >>> 0;
 }
 
-function readAddr(d: Uint8Array, set: (a: number) => void, reason: string): string | null {
-  if (d.length !== 4) return reason;
-  set(u32At(d, 0));
+/** A big-endian number of exactly `size` bytes (0: a flag option without data), else `reason`. */
+function readNumber(d: Uint8Array, size: number, set: (v: number) => void, reason: string): string | null {
+  if (d.length !== size) return reason;
+  let v = 0;
+  for (const x of d) v = v * 256 + x;
+  set(v);
   return null;
 }
 

@@ -130,7 +130,10 @@ function applyOption(m: Dhcpv6Message, code: number, d: Uint8Array): string | nu
     case Dhcpv6Opt.Oro: return readOro(m, d);
     case Dhcpv6Opt.ElapsedTime: return d.length === 2 ? setElapsed(m, d) : 'bad elapsed time';
     case Dhcpv6Opt.StatusCode: return readStatus(d, (s) => (m.status = s));
-    case Dhcpv6Opt.RapidCommit: return d.length === 0 ? ((m.rapidCommit = true), null) : 'bad rapid commit';
+    case Dhcpv6Opt.RapidCommit:
+      if (d.length !== 0) return 'bad rapid commit';
+      m.rapidCommit = true;
+      return null;
     case Dhcpv6Opt.DnsServers: return readDns(m, d);
     case Dhcpv6Opt.DomainList: return readDomains(m, d);
     default: return null; // not ours to interpret

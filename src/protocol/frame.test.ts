@@ -89,7 +89,9 @@ function withPayload(headroom: number, payload: string): Uint8Array {
 test('buildTcp4 reproduces the golden SYN (options as bytes) and ACK', (t) => {
   const b = new Uint8Array(SIZE).fill(0xa5);
   const ip = { src: 0x0a00020f, dst: 0x5db8d822, id: 0x1c46, dontFragment: true };
-  const tcp = { srcPort: 43210, dstPort: 80, seq: 0x12345678, ack: 0, flags: TcpFlag.Syn, window: 64240, options: SYN_OPTIONS };
+  const tcp = {
+    srcPort: 43210, dstPort: 80, seq: 0x12345678, ack: 0, flags: TcpFlag.Syn, window: 64240, options: SYN_OPTIONS,
+  };
   t.is(buildTcp4(b, OFF, toHost, ip, tcp, 0), 74);
   t.deepEqual(b, inA5(TCP_SYN4, OFF, SIZE));
   const a = new Uint8Array(SIZE).fill(0xa5);
@@ -100,10 +102,13 @@ test('buildTcp4 reproduces the golden SYN (options as bytes) and ACK', (t) => {
 
 test('buildTcp6 reproduces the golden SYN with options written in place', (t) => {
   const b = new Uint8Array(SIZE).fill(0xa5);
-  const optEnd = writeTcpOptions(b, OFF + Headroom.Tcp6, { mss: 1460, sackPermitted: true, tsVal: 0x01020304, wscale: 7 });
+  const spec = { mss: 1460, sackPermitted: true, tsVal: 0x01020304, wscale: 7 };
+  const optEnd = writeTcpOptions(b, OFF + Headroom.Tcp6, spec);
   t.is(optEnd, tcpPayloadOffset(OFF, 6, 20));
   const ip = { src: FD00_2, dst: parseIpv6('2001:db8::1')!, flowLabel: 0x12345 };
-  const tcp = { srcPort: 43210, dstPort: 443, seq: 0x89abcdef, ack: 0, flags: TcpFlag.Syn, window: 64800, optionsLen: 20 };
+  const tcp = {
+    srcPort: 43210, dstPort: 443, seq: 0x89abcdef, ack: 0, flags: TcpFlag.Syn, window: 64800, optionsLen: 20,
+  };
   t.is(buildTcp6(b, OFF, toHost, ip, tcp, 0), 94);
   t.deepEqual(b, inA5(TCP_SYN6, OFF, SIZE));
 });
@@ -135,7 +140,8 @@ test('buildIcmp4 and buildIcmp6 reproduce echo requests and a neighbour solicita
 
 test('buildArp reproduces the golden request', (t) => {
   const b = new Uint8Array(SIZE).fill(0xa5);
-  t.is(buildArp(b, OFF, { dst: MAC_BROADCAST, src: GUEST }, ArpOp.Request, GUEST, 0x0a00020f, new Uint8Array(6), 0x0a000202), 42);
+  const eth = { dst: MAC_BROADCAST, src: GUEST };
+  t.is(buildArp(b, OFF, eth, ArpOp.Request, GUEST, 0x0a00020f, new Uint8Array(6), 0x0a000202), 42);
   t.deepEqual(b, inA5(ARP_REQUEST, OFF, SIZE));
 });
 
@@ -148,7 +154,8 @@ test('built frames classify back to what was built; the injected sum is used', (
   const b = new Uint8Array(200).fill(0xa5);
   const payloadLen = 100;
   const tcp = { srcPort: 8080, dstPort: 55555, seq: 1, ack: 0xfffffffe, flags: TcpFlag.Ack | TcpFlag.Psh, window: 1 };
-  const len = buildTcp6(b, 0, { dst: GUEST, src: HOST }, { src: parseIpv6('2001:db8::1')!, dst: FD00_2 }, tcp, payloadLen, partial);
+  const ip = { src: parseIpv6('2001:db8::1')!, dst: FD00_2 };
+  const len = buildTcp6(b, 0, { dst: GUEST, src: HOST }, ip, tcp, payloadLen, partial);
   t.true(calls > 0);
   const fc = new FrameClass();
   t.is(classifyFrame(b, 0, len, fc), Verdict.Ok);
@@ -159,5 +166,6 @@ test('built frames classify back to what was built; the injected sum is used', (
   const ulen = buildUdp4(u, 10, toHost, { src: 0x7f000001, dst: 0x0a000002, ttl: 1 }, 1, 65535, 0);
   t.is(ulen, 42);
   t.is(classifyFrame(u, 10, ulen, fc), Verdict.Ok);
-  t.deepEqual([fc.src4, fc.dst4, fc.ttl, fc.srcPort, fc.dstPort, fc.payloadLen], [0x7f000001, 0x0a000002, 1, 1, 65535, 0]);
+  t.deepEqual([fc.src4, fc.dst4, fc.ttl, fc.srcPort, fc.dstPort, fc.payloadLen],
+    [0x7f000001, 0x0a000002, 1, 1, 65535, 0]);
 });

@@ -18,7 +18,9 @@ export const TcpOff = {
 } as const;
 
 /** Flag bits of header byte 13. */
-export const TcpFlag = { Fin: 0x01, Syn: 0x02, Rst: 0x04, Psh: 0x08, Ack: 0x10, Urg: 0x20, Ece: 0x40, Cwr: 0x80 } as const;
+export const TcpFlag = {
+  Fin: 0x01, Syn: 0x02, Rst: 0x04, Psh: 0x08, Ack: 0x10, Urg: 0x20, Ece: 0x40, Cwr: 0x80,
+} as const;
 export type TcpFlag = (typeof TcpFlag)[keyof typeof TcpFlag];
 
 /** Option kinds we know by name; any other value stays a plain number. */

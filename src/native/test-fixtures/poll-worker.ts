@@ -7,9 +7,18 @@
  * - "throw": the callback throws (the parent expects an 'error' event).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { constants as C, native } from '../index.js';
+import { ErrnoError, constants as C, native } from '../index.js';
 
 const mode = (workerData as { mode: string }).mode;
+/** True if a failing syscall in this thread throws this thread's ErrnoError class. */
+function errnoClassWorks(): boolean {
+  try {
+    native.close(-5);
+  } catch (e) {
+    return e instanceof ErrnoError && e.code === 'EBADF';
+  }
+  return false;
+}
 const ep = native.epollCreate();
 const ev = native.eventfd();
 native.epollCtl(ep, C.EPOLL_CTL_ADD, ev, C.EPOLLIN, 0xfeedbeef, 0x12345678);
@@ -19,7 +28,7 @@ const id = native.pollStart(ep, (events) => {
   const n = native.epollWait(ep, out, 4, 0);
   native.eventfdRead(ev);
   if (mode === 'throw') throw new Error('boom-in-worker');
-  parentPort?.postMessage({ events, n, hi: out[0], lo: out[1], tid: native.gettid(), pid: native.getpid() });
+  parentPort?.postMessage({ events, n, hi: out[0], lo: out[1], tid: native.gettid(), pid: native.getpid(), errOk: errnoClassWorks() });
   if (mode === 'exit-live') process.exit(7);
   if (mode !== 'stop') return;
   native.pollStop(id);

@@ -19,7 +19,7 @@ export interface ServicesConfig {
   ip4Addr: number | null;
   /** Prefix length of the guest's subnet (DHCP option 1). */
   ip4PrefixLen: number;
-  /** The guest's default gateway (option 3), also the DHCP server identifier and the replies' source. */
+  /** The guest's default gateway (option 3; 0: none), also the DHCP server identifier and replies' source. */
   ip4Gateway: number;
   /** DNS servers for DHCP option 6 (sent only with `dhcpDns`). */
   ip4Dns: readonly number[];
@@ -29,7 +29,10 @@ export interface ServicesConfig {
   ip6LinkLocal: Uint8Array;
   /** DNS servers for RDNSS and DHCPv6 option 23 (sent only with `dhcpDns`). */
   ip6Dns: readonly Uint8Array[];
-  /** Search domains for DHCP 119, DNSSL and DHCPv6 24 (sent only with `dhcpSearch`). */
+  /**
+   * Search domains for DHCP 119, DNSSL and DHCPv6 24 (sent only with `dhcpSearch`). Validate them with
+   * protocol/dhcp.ts `dnsLabels` when parsing options: an invalid name makes those replies drop.
+   */
   searchList: readonly string[];
   /** MTU for DHCP option 26 and the RA MTU option; null: no MTU option (passt's default without -m). */
   mtu: number | null;

@@ -112,7 +112,7 @@ function writeReplyFrame(
 ): ServiceResult {
   const payloadOff = outOff + Headroom.Udp4;
   const n = payloadOff < out.length ? emitDhcp(msg, out, payloadOff, out.length - payloadOff, req.paramList) : -1;
-  if (n < 0) return drop('dhcp: reply does not fit');
+  if (n < 0) return drop('dhcp: reply does not fit (or bad search list)');
   const dst = replyDestination(req, msg);
   const eth = { dst: dst.broadcast ? MAC_BROADCAST : requestSrcMac(b, fc), src: cfg.ourMac };
   const ip = { src: cfg.ip4Gateway, dst: dst.ip, ttl: REPLY_HOP_LIMIT };

@@ -111,7 +111,7 @@ function writeReplyFrame(
 ): ServiceResult {
   const payloadOff = outOff + Headroom.Udp6;
   const n = payloadOff < out.length ? emitDhcpv6(msg, out, payloadOff, out.length - payloadOff) : -1;
-  if (n < 0) return drop('dhcpv6: reply does not fit');
+  if (n < 0) return drop('dhcpv6: reply does not fit (or bad search list)');
   const eth = { dst: requestSrcMac(b, fc), src: cfg.ourMac };
   const dst = b.slice(fc.srcAddrOff, fc.srcAddrOff + 16);
   const ip = { src: cfg.ip6LinkLocal, dst, hopLimit: REPLY_HOP_LIMIT };

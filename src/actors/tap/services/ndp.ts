@@ -117,7 +117,7 @@ function writeNdpFrame(
 ): ServiceResult {
   const l4Off = outOff + HEADROOM;
   const n = l4Off < out.length ? emitNdp(msg, out, l4Off, out.length - l4Off) : -1;
-  if (n < 0) return drop('ndp: reply does not fit');
+  if (n < 0) return drop('ndp: reply does not fit (or bad search list)');
   const ipOff = writeEth(out, outOff, dstMac, srcMac, EtherType.Ipv6);
   writeIpv6(out, ipOff, { src, dst, hopLimit: REPLY_HOP_LIMIT }, IpProto.Icmpv6, n);
   setIpv6L4Checksum(out, ipOff, l4Off, IpProto.Icmpv6);
