@@ -96,13 +96,15 @@ async function configureNet(ns: NamespaceHelper, plan: NsConfigPlan, log: Logger
   }
 }
 
-function actorConfigFor(cfg: Config, net: ActorConfig['net'], log: RuntimeLogConfig): (name: ActorName) => ActorConfig {
+function actorConfigFor(cfg: Config, host: HostNetwork, net: ActorConfig['net'], log: RuntimeLogConfig): (name: ActorName) => ActorConfig {
   const traced = new Set<string>(cfg.actors.trace);
   return (name) => ({
     mode: cfg.mode,
     log,
     trace: traced.has(name),
     net,
+    cli: cfg,
+    host,
   });
 }
 
@@ -158,7 +160,8 @@ export async function runPasta(cfg: Config, target: PastaTarget): Promise<number
     const router = new Router({
       mode: cfg.actors.separateProcesses ? 'process' : 'thread',
       log,
-      actorConfig: actorConfigFor(cfg, guestNetwork(cfg, host, plan), logCfg),
+      actorConfig: actorConfigFor(cfg, host, guestNetwork(cfg, host, plan), logCfg),
+      nsRequest: (msg) => ns.request(msg),
     });
     cleanup.unshift(() => router.stop());
     cleanup.unshift(() => logCounters(router, log));

@@ -3,7 +3,10 @@
  * processes as it is.
  */
 import type { LogConfig } from './log.js';
+import type { Config } from '../config/config.js';
+import type { HostNetwork } from '../ns/hostnet.js';
 
+/** The guest's link and addresses, as resolved from the options and the host (what --config-net set). */
 export interface GuestNetwork {
   /** MTU of the guest's link */
   mtu: number;
@@ -22,4 +25,8 @@ export interface ActorConfig {
   /** log every message to and from this actor as JSON lines */
   trace: boolean;
   net: GuestNetwork;
+  /** the whole command-line configuration (plain data) */
+  cli: Config;
+  /** the host's network as discovered at start (default-route interfaces, addresses, gateways) */
+  host: HostNetwork;
 }

@@ -156,6 +156,7 @@ class Host {
       if (this.#links.get(peer) === ch) this.#links.delete(peer);
     });
     this.#links.set(peer, ch);
+    this.#actor?.onMessage(peer, { t: 'link-up' }, []);
   }
 
   #unlink(peer: string): void {

@@ -11,6 +11,10 @@ import { Proto } from '../../runtime/epoll-ref.js';
 import { createLogger } from '../../runtime/log.js';
 import type { ActorName } from '../../runtime/actor.js';
 import { DEFAULT_POLICY } from './policy.js';
+import { defaultConfig } from '../../config/config.js';
+
+const HOST = { ipv4: null, ipv6: null };
+const CLI = defaultConfig('pasta');
 
 const EPOLLIN = 1, EPOLLET = 1 << 31;
 
@@ -28,7 +32,7 @@ function makeRouter(mode: ActorMode, events: RouterEvent[]): Router {
     mode,
     log,
     policy: { ...DEFAULT_POLICY, shutdownMs: 1000 },
-    actorConfig: () => ({ mode: 'pasta', log: { level: 'error', stderr: true, prog: 'test' }, trace: false, net: { mtu: 65520, ourMac: '02:00:00:00:00:01' } }),
+    actorConfig: () => ({ mode: 'pasta', log: { level: 'error', stderr: true, prog: 'test' }, trace: false, net: { mtu: 65520, ourMac: '02:00:00:00:00:01' }, cli: CLI, host: HOST }),
   });
   router.on((e) => events.push(e));
   return router;
@@ -115,7 +119,7 @@ test.serial('process mode: too many crashes in the period make the supervisor gi
     log,
     actors: ['udp'],
     policy: { restart: 'permanent', intensity: 2, periodMs: 60_000, shutdownMs: 500 },
-    actorConfig: () => ({ mode: 'pasta', log: { level: 'error', stderr: false, prog: 'test' }, trace: false, net: { mtu: 65520, ourMac: '02:00:00:00:00:01' } }),
+    actorConfig: () => ({ mode: 'pasta', log: { level: 'error', stderr: false, prog: 'test' }, trace: false, net: { mtu: 65520, ourMac: '02:00:00:00:00:01' }, cli: CLI, host: HOST }),
   });
   router.on((e) => events.push(e));
   t.teardown(() => router.stop());

@@ -55,6 +55,8 @@ export interface RouterOptions {
   policy?: RestartPolicy;
   /** which actors to run (default: all) */
   actors?: readonly ActorName[];
+  /** forwards a request to the namespace helper (open a socket in the namespace, read a file there) */
+  nsRequest?: (msg: Msg) => Promise<{ msg: Msg; fds: number[] }>;
 }
 
 export type RouterEvent =
@@ -200,10 +202,25 @@ export class Router {
         return;
       case 'tap-closed':
         return this.#emit({ t: 'tap-closed' });
+      case 'ns':
+        return this.#onNsRequest(slot, msg);
       default:
         for (const fd of fds) native.close(fd, true);
         this.#log.warn(`unexpected message '${msg.t}' from ${slot.name}: dropped`);
     }
+  }
+
+  /** An actor's request to the namespace helper: `{t: 'ns', id, req}` → `{t: 'ns-reply', id, msg | error}` (+ fds). */
+  #onNsRequest(slot: ActorSlot, msg: Msg): void {
+    const reply = (r: Record<string, unknown>, fds: number[] = []) => {
+      if (slot.inc) slot.inc.channel.send({ ...r, t: 'ns-reply', id: msg.id }, fds);
+      else for (const fd of fds) native.close(fd, true);
+    };
+    if (!this.#opts.nsRequest) return reply({ error: 'no namespace helper' });
+    this.#opts.nsRequest(msg.req as Msg).then(
+      (r) => reply({ msg: r.msg }, r.fds),
+      (e: unknown) => reply({ error: e instanceof Error ? e.message : String(e) }),
+    );
   }
 
   #onEpollAdd(slot: ActorSlot, msg: Msg, fds: number[]): void {
