@@ -12,12 +12,13 @@
  * - `open-netlink` → an rtnetlink socket of this namespace
  * - `open-socket {family, type, protocol}` → a socket of this namespace
  * - `write-file {path, data}` → e.g. a sysctl of this namespace
+ * - `read-file {path}` → `{data}`, e.g. /proc/net/tcp of this namespace (for `-t auto`)
  * - `spawn {argv, env}` → runs the command (stdio inherited); later `{t: 'exited', code, signal}`
  * - `signal {signal}` → forwards a signal to the command
  * The helper exits when the router's end of the channel closes.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { native } from '../native/index.js';
 import { SocketChannel, type Msg } from '../runtime/channel.js';
 
@@ -79,6 +80,8 @@ class Helper {
         return openSocket(msg);
       case 'write-file':
         return writeFile(msg);
+      case 'read-file':
+        return { msg: { data: readFileSync(String(msg.path), 'utf8') }, fds: [] };
       case 'spawn':
         return this.#spawn(msg.argv as string[]);
       case 'signal':
