@@ -2,7 +2,7 @@
 # Installs the Debian tools the end-to-end tests and the benchmark use (idempotent), and enables
 # unprivileged ping sockets, which the reference pasta needs for ICMP.
 set -euo pipefail
-pkgs=(passt slirp4netns iperf3 socat iproute2 util-linux procps psmisc iputils-ping tcpdump tshark dnsmasq-base busybox-static
+pkgs=(passt slirp4netns iperf3 socat iproute2 util-linux procps psmisc iputils-ping tcpdump dnsmasq-base busybox-static
       arping dnsutils isc-dhcp-client curl strace)
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
