@@ -7,6 +7,7 @@ import { parseCommandLine, unsupportedOptionsUsed, type ParsedCommandLine } from
 import { isUsageError } from './config/errors.js';
 import type { Mode } from './config/config.js';
 import { runPasta } from './pasta.js';
+import { detach, shouldDetach } from './daemon.js';
 
 export function modeFromArgv0(argv1: string | undefined): Mode {
   return basename(argv1 ?? '').startsWith('pasta') ? 'pasta' : 'passt';
@@ -38,6 +39,7 @@ export async function main(argv: string[]): Promise<void> {
     process.stderr.write('passt: passt mode (a qemu guest over a UNIX socket) is not supported yet; use pasta\n');
     return process.exit(1);
   }
+  if (shouldDetach(parsed.config.foreground, parsed.target.kind === 'spawn')) return process.exit(await detach(argv));
   try {
     process.exit(await runPasta(parsed.config, parsed.target));
   } catch (e) {

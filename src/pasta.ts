@@ -21,6 +21,7 @@ import { Proto } from './runtime/epoll-ref.js';
 import { createLogger, type LogConfig as RuntimeLogConfig, type Logger } from './runtime/log.js';
 import type { ActorConfig } from './runtime/actor-config.js';
 import type { ActorName } from './runtime/actor.js';
+import { signalReady } from './daemon.js';
 
 const EPOLLIN = 0x001;
 const EPOLLRDHUP = 0x2000;
@@ -168,6 +169,7 @@ export async function runPasta(cfg: Config, target: PastaTarget): Promise<number
     await router.start();
     router.addKeptFd(tap.fd, Proto.Tap, 0, 0, EPOLLIN | EPOLLRDHUP | EPOLLET);
     if (cfg.pidFile !== null) writeFileSync(cfg.pidFile, `${process.pid}\n`);
+    signalReady();
     return await serve(cfg, target, ns, router, log, stopSignal);
   } finally {
     for (const c of cleanup) await c();

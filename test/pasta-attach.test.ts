@@ -117,3 +117,26 @@ test('--actors: SIGKILL of each actor process; it comes back, the others keep th
   const counters = JSON.parse(m![1]!) as Record<string, number>;
   t.true((counters['frames-in'] ?? 0) > 0, JSON.stringify(counters));
 });
+
+test('started from a terminal without -f, pasta detaches once the namespace is served', async (t) => {
+  const ns = makeNetns(t);
+  const dir = mkdtempSync(join(tmpdir(), 'pa-daemon-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const pidFile = join(dir, 'pid');
+  // `script` gives pasta a terminal; the foreground pasta must return at once, leaving the daemon serving
+  const r = run('script', ['-qec', `${PASTA} -I patap5 -P ${pidFile} --netns ${ns}`, '/dev/null'], 20_000);
+  t.is(r.status, 0, r.stdout);
+  const daemonPid = Number(readFileSync(pidFile, 'utf8').trim());
+  t.teardown(() => {
+    try {
+      process.kill(daemonPid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  });
+  t.true(daemonPid > 1);
+  t.true(hasLink(['-n', ns], 'patap5'), 'tap served by the detached pasta');
+  t.is(run('kill', ['-0', String(daemonPid)]).status, 0, 'the daemon is alive after the parent returned');
+  run('ip', ['netns', 'del', ns]);
+  await waitFor('the daemon exits when the namespace is gone', () => !existsSync(`/proc/${daemonPid}/cmdline`) || run('ps', ['-o', 'stat=', '-p', String(daemonPid)]).stdout.trim().startsWith('Z'), 5000);
+});

@@ -132,3 +132,18 @@ test.serial('process mode: too many crashes in the period make the supervisor gi
   const fatal = await until('fatal', () => events.find((e) => e.t === 'fatal'));
   t.regex(fatal.t === 'fatal' ? fatal.reason : '', /more than 2 restarts/);
 });
+
+test.serial('tap EOF: the tap actor reports it and the router tells its owner (pasta then exits cleanly)', async (t) => {
+  const events: RouterEvent[] = [];
+  const router = makeRouter('thread', events);
+  const [tapEnd, guestEnd] = native.socketpair('seqpacket');
+  t.teardown(() => router.stop());
+  await router.start();
+  router.addKeptFd(tapEnd, Proto.Tap, 0, 0, EPOLLIN | EPOLLET);
+  const syn = tcpSynFrame();
+  native.write(guestEnd, syn, 0, syn.length);
+  native.close(guestEnd);
+  await until('tap-closed', () => (events.some((e) => e.t === 'tap-closed') ? true : undefined));
+  t.is(await counter(router, 'tap', 'frames-in'), 1, 'frames before the EOF were still read');
+  t.false(events.some((e) => e.t === 'actor-exit'), 'no actor died');
+});
