@@ -163,6 +163,7 @@ export async function runPasta(cfg: Config, target: PastaTarget): Promise<number
       log,
       actorConfig: actorConfigFor(cfg, host, guestNetwork(cfg, host, plan), logCfg),
       nsRequest: (msg) => ns.request(msg),
+      trace: cfg.actors.trace.includes('router'),
     });
     cleanup.unshift(() => router.stop());
     cleanup.unshift(() => logCounters(router, log));

@@ -156,3 +156,18 @@ test('--trace-actors logs every message of the named actors as JSON lines', (t) 
   t.true(lines.some((l) => l.t === 'adopt' && l.dir === 'in' && l.peer === 'router'));
   t.true(lines.some((l) => l.t === 'ready' && l.dir === 'out'));
 });
+
+test('--trace-actors router traces the router\'s side: starts, links, readiness', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'pa-trace-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const logFile = join(dir, 'log');
+  const r = runPasta(['--actors', '--trace-actors', 'router', '-l', logFile, '--config-net', '--', 'sleep', '0.3']);
+  t.is(r.status, 0, r.stderr);
+  const lines = readFileSync(logFile, 'utf8').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+  t.true(lines.every((l) => l.actor === 'router'));
+  for (const peer of ['tap', 'tcp', 'udp', 'icmp', 'splice']) {
+    t.true(lines.some((l) => l.dir === 'out' && l.peer === peer && l.t === 'start'), `start sent to ${peer}`);
+    t.true(lines.some((l) => l.dir === 'in' && l.peer === peer && l.t === 'ready'), `ready from ${peer}`);
+  }
+  t.true(lines.some((l) => l.dir === 'out' && l.peer === 'tap' && l.t === 'link' && l.fds === 1), 'links carry a socket fd in process mode');
+});

@@ -18,7 +18,8 @@
  * - Invariants: an fd is in the ledger iff it is in the epoll set; only this file calls epoll_ctl.
  */
 import { native } from '../../native/index.js';
-import { MessageChannel } from 'node:worker_threads';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { summarize } from '../../runtime/trace.js';
 import type { Channel, Msg } from '../../runtime/channel.js';
 import { ACTOR_NAMES, type ActorName } from '../../runtime/actor.js';
 import type { ActorConfig } from '../../runtime/actor-config.js';
@@ -55,6 +56,8 @@ export interface RouterOptions {
   policy?: RestartPolicy;
   /** which actors to run (default: all) */
   actors?: readonly ActorName[];
+  /** log every message to and from the router as JSON lines (--trace-actors router) */
+  trace?: boolean;
   /** forwards a request to the namespace helper (open a socket in the namespace, read a file there) */
   nsRequest?: (msg: Msg) => Promise<{ msg: Msg; fds: number[] }>;
 }
@@ -137,7 +140,7 @@ export class Router {
   #handKeptFd(owner: ActorName, fd: number, proto: number): void {
     const slot = this.#slots.get(owner);
     if (!slot?.ready || !slot.inc) return;
-    slot.inc.channel.send({ t: 'adopt', proto }, [native.dup(fd)]);
+    this.#send(slot, { t: 'adopt', proto }, [native.dup(fd)]);
   }
 
   // --- epoll -------------------------------------------------------------------------------------
@@ -150,7 +153,7 @@ export class Router {
       for (let i = 0; i < n; i++) this.#route(i, d, batches);
       if (n < MAX_EVENTS) break;
     }
-    for (const [name, ev] of batches) this.#slots.get(name)?.inc?.channel.send({ t: 'ready', ev });
+    for (const [name, ev] of batches) this.#send(this.#slots.get(name), { t: 'ready', ev });
   }
 
   #route(i: number, d: { proto: number; aux: number; handle: number }, batches: Map<ActorName, number[]>): void {
@@ -186,7 +189,22 @@ export class Router {
 
   // --- actor messages ------------------------------------------------------------------------------
 
+  /** Sends to an actor's current incarnation (fds are closed if it is gone); traced with --trace-actors router. */
+  #send(slot: ActorSlot | undefined, msg: Msg, fds: number[] = [], transfer: MessagePort[] = []): void {
+    if (!slot?.inc) {
+      for (const fd of fds) native.close(fd, true);
+      return;
+    }
+    this.#trace('out', slot.name, msg, fds.length);
+    slot.inc.channel.send(msg, fds, transfer);
+  }
+
+  #trace(dir: 'in' | 'out', peer: ActorName, msg: Msg, fds: number): void {
+    if (this.#opts.trace) this.#log.json({ ts: Date.now() / 1000, actor: 'router', dir, peer, fds, ...summarize(msg) });
+  }
+
   #fromActor(slot: ActorSlot, msg: Msg, fds: number[]): void {
+    this.#trace('in', slot.name, msg, fds.length);
     switch (msg.t) {
       case 'ready':
         return this.#onActorReady(slot, Number(msg.pid));
@@ -213,8 +231,7 @@ export class Router {
   /** An actor's request to the namespace helper: `{t: 'ns', id, req}` → `{t: 'ns-reply', id, msg | error}` (+ fds). */
   #onNsRequest(slot: ActorSlot, msg: Msg): void {
     const reply = (r: Record<string, unknown>, fds: number[] = []) => {
-      if (slot.inc) slot.inc.channel.send({ ...r, t: 'ns-reply', id: msg.id }, fds);
-      else for (const fd of fds) native.close(fd, true);
+      this.#send(slot, { ...r, t: 'ns-reply', id: msg.id }, fds);
     };
     if (!this.#opts.nsRequest) return reply({ error: 'no namespace helper' });
     this.#opts.nsRequest(msg.req as Msg).then(
@@ -257,7 +274,7 @@ export class Router {
     slot.inc = inc;
     slot.ready = false;
     inc.channel.onMessage((msg, fds) => this.#fromActor(slot, msg, fds));
-    inc.channel.send({ t: 'start', config: this.#opts.actorConfig(slot.name) });
+    this.#send(slot, { t: 'start', config: this.#opts.actorConfig(slot.name) });
     void inc.exited.then((info) => this.#onExit(slot, inc, info));
   }
 
@@ -276,7 +293,7 @@ export class Router {
     if (!slot?.ready || !peersOf('tap').includes(slot.name)) return;
     for (const e of this.#ledger.values()) {
       if (e.keep && e.owner === 'tap' && decodeRef(e.hi, e.lo).proto === Proto.Tap) {
-        slot.inc?.channel.send({ t: 'adopt-tap-writer' }, [native.dup(e.fd)]);
+        this.#send(slot, { t: 'adopt-tap-writer' }, [native.dup(e.fd)]);
       }
     }
   }
@@ -287,12 +304,12 @@ export class Router {
     if (!sa?.ready || !sb?.ready || !sa.inc || !sb.inc) return;
     if (this.#opts.mode === 'thread') {
       const { port1, port2 } = new MessageChannel();
-      sa.inc.channel.send({ t: 'link', peer: b, port: port1 }, [], [port1]);
-      sb.inc.channel.send({ t: 'link', peer: a, port: port2 }, [], [port2]);
+      this.#send(sa, { t: 'link', peer: b, port: port1 }, [], [port1]);
+      this.#send(sb, { t: 'link', peer: a, port: port2 }, [], [port2]);
     } else {
       const [fa, fb] = native.socketpair('stream');
-      sa.inc.channel.send({ t: 'link', peer: b }, [fa]);
-      sb.inc.channel.send({ t: 'link', peer: a }, [fb]);
+      this.#send(sa, { t: 'link', peer: b }, [fa]);
+      this.#send(sb, { t: 'link', peer: a }, [fb]);
     }
   }
 
@@ -303,7 +320,7 @@ export class Router {
     slot.inc = undefined;
     inc.channel.close();
     this.#releaseFdsOf(slot.name);
-    for (const peer of peersOf(slot.name)) this.#slots.get(peer)?.inc?.channel.send({ t: 'unlink', peer: slot.name });
+    for (const peer of peersOf(slot.name)) this.#send(this.#slots.get(peer), { t: 'unlink', peer: slot.name });
     if (this.#stopping || slot.stopping) return;
     const d = decideRestart(this.#policy, slot.restarts, { kind: info.normal ? 'normal' : 'crash', wasReady, at: Date.now() });
     slot.restarts = d.history;
@@ -340,7 +357,7 @@ export class Router {
     const slot = this.#slots.get(name);
     if (!slot?.ready || !slot.inc) return Promise.reject(new Error(`actor ${name} is not running`));
     const id = this.#nextRequest++;
-    slot.inc.channel.send({ t: 'get-counters', id });
+    this.#send(slot, { t: 'get-counters', id });
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#counterWaiters.delete(id);
@@ -379,7 +396,7 @@ export class Router {
     const inc = slot.inc;
     if (!inc) return;
     slot.stopping = true;
-    inc.channel.send({ t: 'stop' });
+    this.#send(slot, { t: 'stop' });
     const timer = setTimeout(() => inc.kill(), this.#policy.shutdownMs);
     await inc.exited;
     clearTimeout(timer);
