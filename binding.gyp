@@ -10,6 +10,7 @@
         "src/native/fd.cc",
         "src/native/inet.cc",
         "src/native/ns.cc",
+        "src/native/recverr.cc",
         "src/native/sock.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

@@ -3,7 +3,7 @@
 # unprivileged ping sockets, which the reference pasta needs for ICMP.
 set -euo pipefail
 pkgs=(passt slirp4netns iperf3 socat iproute2 util-linux procps psmisc iputils-ping tcpdump dnsmasq-base busybox-static
-      arping dnsutils isc-dhcp-client curl strace)
+      arping dnsutils isc-dhcp-client curl strace python3)
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ]; then

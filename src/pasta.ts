@@ -16,6 +16,7 @@ import { NetlinkClient } from './ns/netlink-client.js';
 import { discoverHostNetwork, type HostNetwork } from './ns/hostnet.js';
 import { configureNamespace, planNamespaceConfig, type NsConfigPlan } from './ns/netconf.js';
 import { Af } from './protocol/netlink.js';
+import { pcapGlobalHeader } from './protocol/pcap.js';
 import { Router } from './actors/router/router.js';
 import { Proto } from './runtime/epoll-ref.js';
 import { createLogger, type LogConfig as RuntimeLogConfig, type Logger } from './runtime/log.js';
@@ -97,6 +98,18 @@ async function configureNet(ns: NamespaceHelper, plan: NsConfigPlan, log: Logger
   }
 }
 
+/**
+ * In a namespace we created, let its users open ping sockets (the guest's own `ping` without raw
+ * sockets), as pasta does: group 0 is the only group mapped in our user namespace.
+ */
+async function enablePingSockets(ns: NamespaceHelper, log: Logger): Promise<void> {
+  try {
+    await ns.request({ t: 'write-file', path: '/proc/sys/net/ipv4/ping_group_range', data: '0 0' });
+  } catch (e) {
+    log.debug(`cannot enable ping sockets in the namespace: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
 function actorConfigFor(cfg: Config, host: HostNetwork, net: ActorConfig['net'], log: RuntimeLogConfig): (name: ActorName) => ActorConfig {
   const traced = new Set<string>(cfg.actors.trace);
   return (name) => ({
@@ -158,6 +171,9 @@ export async function runPasta(cfg: Config, target: PastaTarget): Promise<number
     const tap = await openTap(ns, plan.ifname);
     log.debug(`tap ${tap.name} opened in the namespace (helper pid ${ns.pid})`);
     if (cfg.ns.configNet) await configureNet(ns, { ...plan, ifname: tap.name }, log);
+    if (target.kind === 'spawn' && !cfg.disabled.icmp) await enablePingSockets(ns, log);
+    // -p: the global header once, truncating; every actor then appends whole records (pcap-writer.ts)
+    if (cfg.pcapFile !== null) writeFileSync(cfg.pcapFile, pcapGlobalHeader());
     const router = new Router({
       mode: cfg.actors.separateProcesses ? 'process' : 'thread',
       log,

@@ -45,8 +45,8 @@ test('bad values are rejected with the option and the value named', (t) => {
 
 test('options that are not built yet are refused by name, not ignored', (t) => {
   oneLineError(t, ['-t', '22', '--', 'true'], /^pasta: option --tcp-ports is not supported yet$/);
-  oneLineError(t, ['--pcap', '/tmp/x.pcap', '--', 'true'], /^pasta: option --pcap is not supported yet$/);
-  oneLineError(t, ['--dns-forward', '10.0.2.3', '--', 'true'], /^pasta: option --dns-forward is not supported yet$/);
+  oneLineError(t, ['--fd', '5', '--', 'true'], /^pasta: option --fd is not supported yet$/);
+  oneLineError(t, ['--control', '/tmp/pa-control.sock', '--', 'true'], /^pasta: option --control is not supported yet$/);
 });
 
 test('passt mode is refused with a clear error until it is built', (t) => {

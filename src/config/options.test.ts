@@ -428,9 +428,9 @@ test('--runas: any other user or group is refused: dropping privileges is not su
 const parsed = (mode: Mode, argv: string[]): ParsedCommandLine => parseCommandLine(mode, argv, host());
 
 test('unsupportedOptionsUsed: explicit options outside IMPLEMENTED_OPTIONS, by long name', (t) => {
-  t.deepEqual(unsupportedOptionsUsed(parsed('pasta', ['-d', '-t', '22', '--no-tcp', '--netns', 'x', '-D', '1.1.1.1'])), ['tcp-ports', 'no-tcp', 'dns']);
+  t.deepEqual(unsupportedOptionsUsed(parsed('pasta', ['-d', '-t', '22', '--no-tcp', '--netns', 'x', '-F', '5'])), ['tcp-ports', 'no-tcp', 'fd']);
   t.deepEqual(unsupportedOptionsUsed(parsed('passt', ['-s', '/tmp/s', '--one-off', '-m', '1500'])), ['socket', 'one-off']);
-  t.deepEqual(unsupportedOptionsUsed(parsed('pasta', ['--no-t', '-u53', '--control', '/tmp/c'])), ['no-tcp', 'udp-ports', 'control']);
+  t.deepEqual(unsupportedOptionsUsed(parsed('pasta', ['--no-t', '-U53', '--control', '/tmp/c'])), ['no-tcp', 'udp-ns', 'control']);
 });
 
 test('unsupportedOptionsUsed: defaults never count, implemented options never count', (t) => {

@@ -163,6 +163,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitNs(env, exports);
   InitCsum(env, exports);
   InitConstants(env, exports);
+  InitRecvErr(env, exports);
   return exports;
 }
 

@@ -74,6 +74,7 @@ void InitEvent(Napi::Env env, Napi::Object exports);
 void InitNs(Napi::Env env, Napi::Object exports);
 void InitCsum(Napi::Env env, Napi::Object exports);
 void InitConstants(Napi::Env env, Napi::Object exports);
+void InitRecvErr(Napi::Env env, Napi::Object exports);
 
 // Closes every live poll watcher of an environment (env teardown, e.g. a worker thread exiting).
 void ClosePolls(AddonData* data);

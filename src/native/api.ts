@@ -28,6 +28,27 @@ export interface MmsgDatagram {
   port: number;
 }
 
+/** One error from a socket's error queue (IP_RECVERR / IPV6_RECVERR), as `recvErr` returns it. */
+export interface SockErr {
+  /** payload bytes copied into the buffer (for UDP: what the ICMP message quoted after the UDP header) */
+  bytes: number;
+  /** the payload did not fit the buffer */
+  truncated: boolean;
+  /** sock_extended_err: ee_errno (ECONNREFUSED, EMSGSIZE, EHOSTUNREACH...), ee_origin (1 local, 2 ICMP,
+   * 3 ICMPv6), ee_type, ee_code, ee_info (the MTU for "fragmentation needed" / "packet too big") */
+  errno: number;
+  origin: number;
+  type: number;
+  code: number;
+  info: number;
+  /** the node that reported the error (SO_EE_OFFENDER); "" if none */
+  offender: string;
+  offenderPort: number;
+  /** where the datagram the error is about was going (msg_name) */
+  dest: string;
+  destPort: number;
+}
+
 export interface TcpInfo {
   state: number;
   rtt: number; // µs
@@ -132,6 +153,8 @@ export interface NativeAddon {
   setsockoptInt(fd: number, level: number, opt: number, value: number): void;
   /** getsockopt(2) of an int value (SO_ERROR etc.). */
   getsockoptInt(fd: number, level: number, opt: number): number;
+  /** setsockopt(SOL_SOCKET, SO_LINGER, {onoff, seconds}); (fd, 1, 0): the last close() sends a RST. */
+  setLinger(fd: number, onoff: number, seconds: number): void;
   /** setsockopt(SOL_SOCKET, SO_BINDTODEVICE, name). */
   bindToDevice(fd: number, ifname: string): void;
   /** shutdown(2); how: 0 RD, 1 WR, 2 RDWR. */
@@ -148,6 +171,11 @@ export interface NativeAddon {
   recvmmsg(fd: number, buf: Uint8Array, slotSize: number, max: number): { len: number; addr: string; port: number }[];
   /** sendmmsg(2): datagrams to their addresses (addr "" = connected). Returns count sent, -1 on EAGAIN. */
   sendmmsg(fd: number, dgrams: MmsgDatagram[]): number;
+  /**
+   * recvmsg(2) with MSG_ERRQUEUE|MSG_DONTWAIT: one queued socket error (needs IP_RECVERR/IPV6_RECVERR),
+   * its payload into buf[off, off+len). null when the queue is empty.
+   */
+  recvErr(fd: number, buf: Uint8Array, off: number, len: number): SockErr | null;
   /** getsockopt(TCP_INFO). */
   tcpInfo(fd: number): TcpInfo;
   /** ioctl(SIOCOUTQ) / ioctl(SIOCINQ): bytes in the send / receive queue. */

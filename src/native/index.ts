@@ -15,7 +15,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NativeAddon } from './api.js';
 
-export type { EpollRef, MmsgDatagram, NativeAddon, RecvmsgResult, TcpInfo } from './api.js';
+export type { EpollRef, MmsgDatagram, NativeAddon, RecvmsgResult, SockErr, TcpInfo } from './api.js';
 
 const PACKAGE_NAME = 'passt-actors';
 const ADDON_PATH = ['build', 'Release', 'passt_native.node'];

@@ -143,6 +143,13 @@ static Napi::Value GetsockoptInt(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), v);
 }
 
+// setsockopt(SOL_SOCKET, SO_LINGER, {onoff, seconds}). With (1, 0) the last close() resets the connection.
+static Napi::Value SetLinger(const Napi::CallbackInfo& info) {
+  linger l{ArgInt(info, 1), ArgInt(info, 2)};
+  if (setsockopt(ArgInt(info, 0), SOL_SOCKET, SO_LINGER, &l, sizeof l) < 0) ThrowErrno(info.Env(), "setsockopt", errno);
+  return info.Env().Undefined();
+}
+
 // setsockopt(SOL_SOCKET, SO_BINDTODEVICE, name).
 static Napi::Value BindToDevice(const Napi::CallbackInfo& info) {
   char name[IFNAMSIZ];
@@ -223,6 +230,7 @@ void InitSock(Napi::Env env, Napi::Object exports) {
   SetFn(env, exports, "setsockoptInt", SetsockoptInt);
   SetFn(env, exports, "getsockoptInt", GetsockoptInt);
   SetFn(env, exports, "bindToDevice", BindToDevice);
+  SetFn(env, exports, "setLinger", SetLinger);
   SetFn(env, exports, "shutdown", Shutdown);
   SetFn(env, exports, "send", Send);
   SetFn(env, exports, "recv", Recv);

@@ -20,6 +20,7 @@ import { Counters, isActorName, type Actor, type ActorEnv, type ActorFactory, ty
 import type { ActorConfig } from './actor-config.js';
 import { createLogger, type Logger } from './log.js';
 import { summarize } from './trace.js';
+import { configurePcap } from '../actors/common/pcap-writer.js';
 
 export interface ActorTask {
   name: ActorName;
@@ -96,6 +97,7 @@ class Host {
   async #start(config: ActorConfig): Promise<void> {
     this.#config = config;
     this.#log = createLogger(config.log).child(this.name);
+    configurePcap(config.cli?.pcapFile ?? null); // -p: this thread's capture writer (TapWriter, tap actor)
     const factory = await FACTORIES[this.name]();
     this.#actor = factory(this.#env(config, this.#log));
     this.#sendRouter({ t: 'ready', pid: process.pid, tid: native.gettid() });

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { EtherType } from '../../protocol/eth.js';
 import { IpProto } from '../../protocol/ipv4.js';
-import { FrameBatch, destinationOf } from './state.js';
+import { FrameBatch, destinationOf, disabledFamilyDrop, raDelayMs } from './state.js';
 
 const ip4 = (l4: number, dstPort = 0, icmpType = 0) => ({ etherType: EtherType.Ipv4, l4, dstPort, icmpType });
 const ip6 = (l4: number, dstPort = 0, icmpType = 0) => ({ etherType: EtherType.Ipv6, l4, dstPort, icmpType });
@@ -46,4 +46,24 @@ test('a batch copies its frames out back to back and resets', (t) => {
   t.is(b.count, 0);
   src.fill(0);
   t.deepEqual([...buf], [4, 5, 6, 20, 21], 'the batch does not alias the read buffer');
+});
+
+test('-4 drops IPv6 frames, -6 drops IPv4 and ARP frames, by default nothing is dropped for its version', (t) => {
+  t.is(disabledFamilyDrop(EtherType.Ipv6, 'ipv4'), 'drop:ipv6-disabled');
+  t.is(disabledFamilyDrop(EtherType.Ipv4, 'ipv4'), null);
+  t.is(disabledFamilyDrop(EtherType.Arp, 'ipv4'), null);
+  t.is(disabledFamilyDrop(EtherType.Ipv4, 'ipv6'), 'drop:ipv4-disabled');
+  t.is(disabledFamilyDrop(EtherType.Arp, 'ipv6'), 'drop:ipv4-disabled');
+  t.is(disabledFamilyDrop(EtherType.Ipv6, 'ipv6'), null);
+  for (const et of [EtherType.Ipv4, EtherType.Ipv6, EtherType.Arp]) t.is(disabledFamilyDrop(et, null), null);
+});
+
+test('unsolicited RAs: one at once, two more 4 s apart, then every 200 to 600 s', (t) => {
+  t.is(raDelayMs(0, 0.5), 0);
+  t.is(raDelayMs(1, 0.5), 4000);
+  t.is(raDelayMs(2, 0.9), 4000);
+  t.is(raDelayMs(3, 0), 200_000);
+  t.is(raDelayMs(3, 0.5), 400_000);
+  t.true(raDelayMs(100, 0.999999) < 600_000);
+  t.true(raDelayMs(100, 0.999999) < 9000 * 1000 / 3, 'well within the router lifetime');
 });

@@ -23,6 +23,16 @@ const ICMP_ECHO_REQUEST = 8;
 const ICMPV6_ECHO_REQUEST = 128;
 const NDP_TYPES = new Set([133, 135, 136]); // router solicitation, neighbour solicitation/advertisement
 
+/**
+ * The drop reason for a frame of an IP version turned off (-4: IPv6 is ignored; -6: IPv4 and ARP are),
+ * or null if the frame's version is served.
+ */
+export function disabledFamilyDrop(etherType: number, ipOnly: 'ipv4' | 'ipv6' | null): `drop:${string}` | null {
+  if (ipOnly === 'ipv4' && etherType === EtherType.Ipv6) return 'drop:ipv6-disabled';
+  if (ipOnly === 'ipv6' && (etherType === EtherType.Ipv4 || etherType === EtherType.Arp)) return 'drop:ipv4-disabled';
+  return null;
+}
+
 /** A destination, or the drop reason (a counter name) for a frame nobody handles. */
 export function destinationOf(f: FrameFacts): Destination | `drop:${string}` {
   if (f.etherType === EtherType.Arp) return 'services';
@@ -78,4 +88,21 @@ export class FrameBatch {
     this.#bytes = 0;
     return { buf, lens };
   }
+}
+
+/** Unsolicited router advertisements (RFC 4861 §6.2.4): a few quick ones at start, then one every few minutes. */
+export const RA_INITIAL_COUNT = 3;
+export const RA_INITIAL_INTERVAL_MS = 4_000;
+export const RA_MIN_INTERVAL_MS = 200_000;
+export const RA_MAX_INTERVAL_MS = 600_000;
+
+/**
+ * Delay before unsolicited advertisement number `sent` (0 = the first, sent at once), with `random` in
+ * [0, 1): RA_INITIAL_COUNT advertisements RA_INITIAL_INTERVAL_MS apart, then uniformly between the
+ * minimum and maximum interval, well within the 9000 s router lifetime the advertisements carry.
+ */
+export function raDelayMs(sent: number, random: number): number {
+  if (sent === 0) return 0;
+  if (sent < RA_INITIAL_COUNT) return RA_INITIAL_INTERVAL_MS;
+  return Math.floor(RA_MIN_INTERVAL_MS + random * (RA_MAX_INTERVAL_MS - RA_MIN_INTERVAL_MS));
 }
