@@ -44,7 +44,7 @@ test('bad values are rejected with the option and the value named', (t) => {
 });
 
 test('options that are not built yet are refused by name, not ignored', (t) => {
-  oneLineError(t, ['-t', '22', '--', 'true'], /^pasta: option --tcp-ports is not supported yet$/);
+  oneLineError(t, ['-T', '22', '--', 'true'], /^pasta: option --tcp-ns is not supported yet$/);
   oneLineError(t, ['--fd', '5', '--', 'true'], /^pasta: option --fd is not supported yet$/);
   oneLineError(t, ['--control', '/tmp/pa-control.sock', '--', 'true'], /^pasta: option --control is not supported yet$/);
 });

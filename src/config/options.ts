@@ -131,6 +131,8 @@ export const IMPLEMENTED_OPTIONS: ReadonlySet<string> = new Set([
   'no-dhcpv6',
   'no-icmp',
   'udp-ports',
+  'tcp-ports',
+  'no-tcp',
   'dns-forward',
   'outbound',
   'outbound-if4',

@@ -20,6 +20,7 @@ import { Counters, isActorName, type Actor, type ActorEnv, type ActorFactory, ty
 import type { ActorConfig } from './actor-config.js';
 import { createLogger, type Logger } from './log.js';
 import { summarize } from './trace.js';
+import { OwnedFds } from './owned-fds.js';
 import { configurePcap } from '../actors/common/pcap-writer.js';
 
 export interface ActorTask {
@@ -47,6 +48,7 @@ class Host {
   readonly #router: Channel;
   readonly #links = new Map<ActorName, Channel>();
   readonly #counters = new Counters();
+  readonly #owned = new OwnedFds();
   #actor: Actor | undefined;
   #log: Logger | undefined;
   #config: ActorConfig | undefined;
@@ -100,7 +102,10 @@ class Host {
     configurePcap(config.cli?.pcapFile ?? null); // -p: this thread's capture writer (TapWriter, tap actor)
     const factory = await FACTORIES[this.name]();
     this.#actor = factory(this.#env(config, this.#log));
-    this.#sendRouter({ t: 'ready', pid: process.pid, tid: native.gettid() });
+    // A thread shares the router's fd table: the router closes what a dead thread still owned (its
+    // registered fds), so the flows they carried are reset as they are when an actor process dies.
+    const owned = this.#router.kind === 'port' ? { owned: this.#owned.shared } : {};
+    this.#sendRouter({ t: 'ready', pid: process.pid, tid: native.gettid(), ...owned });
   }
 
   #env(config: ActorConfig, log: Logger): ActorEnv {
@@ -111,11 +116,16 @@ class Host {
       counters: this.#counters,
       toRouter: (msg, fds) => this.#sendRouter(msg, fds),
       toPeer: (peer, msg, fds, transfer) => this.#sendPeer(peer, msg, fds, transfer),
-      epollAdd: (fd, proto, aux, handle, events) =>
-        this.#sendRouter({ t: 'epoll-add', hi: refHi(proto, aux), lo: refLo(handle), events }, [native.dup(fd)]),
+      epollAdd: (fd, proto, aux, handle, events) => {
+        this.#owned.add(refHi(proto, aux), refLo(handle), fd);
+        this.#sendRouter({ t: 'epoll-add', hi: refHi(proto, aux), lo: refLo(handle), events }, [native.dup(fd)]);
+      },
       epollMod: (proto, aux, handle, events) =>
         this.#sendRouter({ t: 'epoll-mod', hi: refHi(proto, aux), lo: refLo(handle), events }),
-      epollDel: (proto, aux, handle) => this.#sendRouter({ t: 'epoll-del', hi: refHi(proto, aux), lo: refLo(handle) }),
+      epollDel: (proto, aux, handle) => {
+        this.#owned.remove(refHi(proto, aux), refLo(handle));
+        this.#sendRouter({ t: 'epoll-del', hi: refHi(proto, aux), lo: refLo(handle) });
+      },
     };
   }
 

@@ -20,6 +20,7 @@
 import { native } from '../../native/index.js';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { summarize } from '../../runtime/trace.js';
+import { ownedFdsOf } from '../../runtime/owned-fds.js';
 import type { Channel, Msg } from '../../runtime/channel.js';
 import { ACTOR_NAMES, type ActorName } from '../../runtime/actor.js';
 import type { ActorConfig } from '../../runtime/actor-config.js';
@@ -41,6 +42,8 @@ interface LedgerEntry {
 
 interface ActorSlot {
   name: ActorName;
+  /** thread mode: the actor's registered fds, shared with its thread (closed here if it dies) */
+  owned: SharedArrayBuffer | undefined;
   inc: Incarnation | undefined;
   ready: boolean;
   stopping: boolean;
@@ -96,7 +99,7 @@ export class Router {
   }
 
   #newSlot(name: ActorName): ActorSlot {
-    return { name, inc: undefined, ready: false, stopping: false, restarts: [], restartCount: 0, readyWaiters: [] };
+    return { name, owned: undefined, inc: undefined, ready: false, stopping: false, restarts: [], restartCount: 0, readyWaiters: [] };
   }
 
   on(listener: (e: RouterEvent) => void): void {
@@ -207,6 +210,7 @@ export class Router {
     this.#trace('in', slot.name, msg, fds.length);
     switch (msg.t) {
       case 'ready':
+        if (msg.owned instanceof SharedArrayBuffer) slot.owned = msg.owned;
         return this.#onActorReady(slot, Number(msg.pid));
       case 'epoll-add':
         return this.#onEpollAdd(slot, msg, fds);
@@ -320,6 +324,7 @@ export class Router {
     slot.inc = undefined;
     inc.channel.close();
     this.#releaseFdsOf(slot.name);
+    if (!info.normal) this.#closeThreadFds(slot);
     for (const peer of peersOf(slot.name)) this.#send(this.#slots.get(peer), { t: 'unlink', peer: slot.name });
     if (this.#stopping || slot.stopping) return;
     const d = decideRestart(this.#policy, slot.restarts, { kind: info.normal ? 'normal' : 'crash', wasReady, at: Date.now() });
@@ -333,6 +338,13 @@ export class Router {
     } else if (d.action === 'give-up') {
       this.#emit({ t: 'fatal', reason: `actor ${slot.name}: ${d.reason} (last: ${info.how})` });
     }
+  }
+
+  /** A dead actor thread's own copies of its registered fds: nobody else would ever close them. */
+  #closeThreadFds(slot: ActorSlot): void {
+    if (!slot.owned) return;
+    for (const fd of ownedFdsOf(slot.owned)) native.close(fd, true);
+    slot.owned = undefined;
   }
 
   /** Drops a dead actor's fds from epoll and closes them; kept fds stay for its successor. */

@@ -1,0 +1,29 @@
+import test from 'ava';
+import { OwnedFds, ownedFdsOf } from './owned-fds.js';
+
+test('registered fds are listed until released, by reference', (t) => {
+  const o = new OwnedFds();
+  o.add(1, 10, 7);
+  o.add(1, 11, 8);
+  o.add(2, 0, 1000);
+  t.deepEqual(ownedFdsOf(o.shared), [7, 8, 1000]);
+  o.remove(1, 10);
+  t.deepEqual(ownedFdsOf(o.shared), [8, 1000]);
+  o.remove(1, 10); // twice: no effect
+  o.remove(9, 9); // unknown: no effect
+  t.deepEqual(ownedFdsOf(o.shared), [8, 1000]);
+});
+
+test('the bitmap is shared memory another thread can read', (t) => {
+  const o = new OwnedFds();
+  o.add(3, 4, 65535);
+  t.true(o.shared instanceof SharedArrayBuffer);
+  t.deepEqual(ownedFdsOf(o.shared), [65535]);
+});
+
+test('out-of-range fds are ignored, not thrown', (t) => {
+  const o = new OwnedFds();
+  o.add(1, 1, -1);
+  o.add(1, 2, OwnedFds.MAX_FD);
+  t.deepEqual(ownedFdsOf(o.shared), []);
+});

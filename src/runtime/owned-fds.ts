@@ -1,0 +1,41 @@
+/**
+ * Thread-mode bookkeeping of the fds an actor registered with the router (see ARCHITECTURE.md,
+ * restart policy): kept in shared memory so the router can still read it after the thread died.
+ */
+
+/**
+ * The fds an actor registered and has not released, as a bitmap in shared memory the router can read
+ * after the actor's thread died (a thread's fds are the process's: nobody else would close them).
+ */
+export class OwnedFds {
+  static readonly MAX_FD = 1 << 20;
+  readonly shared = new SharedArrayBuffer(OwnedFds.MAX_FD / 8);
+  readonly #bits = new Uint8Array(this.shared);
+  readonly #byRef = new Map<bigint, number>();
+
+  add(hi: number, lo: number, fd: number): void {
+    if (fd < 0 || fd >= OwnedFds.MAX_FD) return;
+    this.#byRef.set((BigInt(hi) << 32n) | BigInt(lo), fd);
+    Atomics.or(this.#bits, fd >> 3, 1 << (fd & 7));
+  }
+
+  remove(hi: number, lo: number): void {
+    const key = (BigInt(hi) << 32n) | BigInt(lo);
+    const fd = this.#byRef.get(key);
+    if (fd === undefined) return;
+    this.#byRef.delete(key);
+    Atomics.and(this.#bits, fd >> 3, ~(1 << (fd & 7)) & 0xff);
+  }
+}
+
+/** The fds set in an OwnedFds bitmap (read by the router once the owning thread is gone). */
+export function ownedFdsOf(shared: SharedArrayBuffer): number[] {
+  const bits = new Uint8Array(shared);
+  const out: number[] = [];
+  for (let i = 0; i < bits.length; i++) {
+    const b = Atomics.load(bits, i);
+    if (b !== 0) for (let j = 0; j < 8; j++) if (b & (1 << j)) out.push(i * 8 + j);
+  }
+  return out;
+}
+
