@@ -18,11 +18,15 @@ const CLI = defaultConfig('pasta');
 
 const EPOLLIN = 1, EPOLLET = 1 << 31;
 
-function tcpSynFrame(): Uint8Array {
+/**
+ * A TCP ACK for a connection nobody knows (10.0.0.2:12345 → 10.0.0.1:80): the tcp actor answers it with
+ * a RST to the guest and opens nothing on the host, so these tests send no traffic anywhere.
+ */
+function strayAckFrame(): Uint8Array {
   const f = new Uint8Array(14 + 20 + 20);
   f.set([2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x08, 0x00], 0); // eth: dst, src, IPv4
   f.set([0x45, 0, 0, 40, 0, 1, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 2, 10, 0, 0, 1], 14); // IPv4, TCP
-  f.set([0x30, 0x39, 0, 80, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0], 34); // SYN
+  f.set([0x30, 0x39, 0, 80, 0, 0, 0, 1, 0, 0, 0, 1, 0x50, 0x10, 0xff, 0xff, 0, 0, 0, 0], 34); // ACK
   return f;
 }
 
@@ -48,6 +52,18 @@ async function until<T>(what: string, f: () => T | undefined | Promise<T | undef
   }
 }
 
+/** Every frame waiting on the guest's end of the fake tap. */
+function readFrames(fd: number): Uint8Array[] {
+  native.setNonBlocking(fd, true);
+  const out: Uint8Array[] = [];
+  const buf = new Uint8Array(65536);
+  for (;;) {
+    const n = native.read(fd, buf, 0, buf.length);
+    if (n <= 0) return out;
+    out.push(buf.slice(0, n));
+  }
+}
+
 async function counter(router: Router, actor: ActorName, name: string): Promise<number> {
   return (await router.counters(actor))[name] ?? 0;
 }
@@ -63,14 +79,16 @@ for (const mode of ['thread', 'process'] as const) {
     });
     await router.start();
     router.addKeptFd(tapEnd, Proto.Tap, 0, 0, EPOLLIN | EPOLLET);
-    const syn = tcpSynFrame();
+    const syn = strayAckFrame();
     for (let i = 0; i < 10; i++) native.write(guestEnd, syn, 0, syn.length);
     native.write(guestEnd, new Uint8Array(5), 0, 5); // too short for Ethernet
     await until('tap counted 11 frames', async () => ((await counter(router, 'tap', 'frames-in')) >= 11 ? true : undefined));
     t.is(await counter(router, 'tap', 'to-tcp'), 10);
     t.is(await counter(router, 'tap', 'drop:Truncated'), 1);
-    await until('tcp got 10 frames', async () => ((await counter(router, 'tcp', 'frames-in')) === 10 ? true : undefined));
-    t.is(await counter(router, 'tcp', 'drop:not-implemented'), 10);
+    await until('tcp answered 10 frames', async () => ((await counter(router, 'tcp', 'rst-to-guest')) === 10 ? true : undefined));
+    // ... with RSTs written to the tap by the tcp actor itself (its own tap writer)
+    const rsts = readFrames(guestEnd);
+    t.is(rsts.filter((f) => f.length >= 54 && f[47] !== undefined && (f[47]! & 0x04) !== 0).length, 10);
   });
 
   test.serial(`${mode} mode: a killed actor is restarted and the others are not disturbed`, async (t) => {
@@ -83,9 +101,9 @@ for (const mode of ['thread', 'process'] as const) {
     });
     await router.start();
     router.addKeptFd(tapEnd, Proto.Tap, 0, 0, EPOLLIN | EPOLLET);
-    const syn = tcpSynFrame();
+    const syn = strayAckFrame();
     native.write(guestEnd, syn, 0, syn.length);
-    await until('first frame', async () => ((await counter(router, 'tcp', 'frames-in')) === 1 ? true : undefined));
+    await until('first frame', async () => ((await counter(router, 'tcp', 'rst-to-guest')) === 1 ? true : undefined));
     const pidsBefore = new Map((['tap', 'udp', 'icmp', 'splice'] as const).map((n) => [n, router.actorPid(n)]));
 
     router.killActor('tcp');
@@ -100,13 +118,13 @@ for (const mode of ['thread', 'process'] as const) {
     t.is(await counter(router, 'tap', 'frames-in'), 1, 'the tap actor kept its state');
     // the new tcp incarnation gets the frames at once, over a new link
     native.write(guestEnd, syn, 0, syn.length);
-    await until('frame reaches the new tcp', async () => ((await counter(router, 'tcp', 'frames-in')) === 1 ? true : undefined));
+    await until('frame reaches the new tcp', async () => ((await counter(router, 'tcp', 'rst-to-guest')) === 1 ? true : undefined));
 
     router.killActor('tap');
     await until('tap restarted', () => (events.some((e) => e.t === 'actor-ready' && e.name === 'tap' && e.restarts === 1) ? true : undefined));
     native.write(guestEnd, syn, 0, syn.length);
     await until('the new tap reads the kept tap fd', async () => ((await counter(router, 'tap', 'frames-in')) === 1 ? true : undefined));
-    await until('and forwards to tcp', async () => ((await counter(router, 'tcp', 'frames-in')) === 2 ? true : undefined));
+    await until('and forwards to tcp', async () => ((await counter(router, 'tcp', 'rst-to-guest')) === 2 ? true : undefined));
     t.false(events.some((e) => e.t === 'fatal'));
   });
 }
@@ -140,7 +158,7 @@ test.serial('tap EOF: the tap actor reports it and the router tells its owner (p
   t.teardown(() => router.stop());
   await router.start();
   router.addKeptFd(tapEnd, Proto.Tap, 0, 0, EPOLLIN | EPOLLET);
-  const syn = tcpSynFrame();
+  const syn = strayAckFrame();
   native.write(guestEnd, syn, 0, syn.length);
   native.close(guestEnd);
   await until('tap-closed', () => (events.some((e) => e.t === 'tap-closed') ? true : undefined));
