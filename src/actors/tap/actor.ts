@@ -37,7 +37,8 @@ import { FrameClass, FrameClassifier, FrameKind, Verdict, VerdictName } from '..
 import { copyMac, formatMac, isMacMulticast, macEquals } from '../../protocol/eth.js';
 import { sharedPcap } from '../common/pcap-writer.js';
 import { ALL_NODES, buildRouterAdvert, respondToGuest, type ServicesConfig } from './services/index.js';
-import { parseResolvConf, servicesConfigFrom } from './services/from-config.js';
+import { servicesConfigFrom } from './services/from-config.js';
+import { parseResolvConf } from '../../ns/resolv.js';
 import { FrameBatch, destinationOf, disabledFamilyDrop, raDelayMs, type Destination } from './state.js';
 
 const BATCH_FRAMES = 64;

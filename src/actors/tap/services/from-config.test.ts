@@ -3,7 +3,8 @@ import { defaultConfig, type Config } from '../../../config/config.js';
 import { formatIpv4U32, formatIpv6 } from '../../../protocol/addr.js';
 import type { ActorConfig } from '../../../runtime/actor-config.js';
 import { eui64LinkLocal } from '../../common/link-local.js';
-import { parseResolvConf, servicesConfigFrom, type ResolvConf } from './from-config.js';
+import { servicesConfigFrom } from './from-config.js';
+import { parseResolvConf, type ResolvConf } from '../../../ns/resolv.js';
 
 const RESOLV = `# generated
 nameserver 127.0.0.53
@@ -35,12 +36,11 @@ const dns6 = (c: ActorConfig): string[] => servicesConfigFrom(c, resolv()).ip6Dn
 
 test('resolv.conf: nameservers by version in order, comments ignored, the last search/domain line', (t) => {
   t.deepEqual(resolv(), {
-    ns4: ['127.0.0.53', '10.77.0.53'],
-    ns6: ['fe80::1%eth0', '::1', 'fd77::53'],
+    nameservers: ['127.0.0.53', '10.77.0.53', 'fe80::1%eth0', '::1', 'fd77::53'],
     search: ['example.org', 'corp.example'],
   });
-  t.deepEqual(parseResolvConf(''), { ns4: [], ns6: [], search: [] });
-  t.deepEqual(parseResolvConf('nameserver\nnameserver bogus\nsearch\n'), { ns4: [], ns6: [], search: [] });
+  t.deepEqual(parseResolvConf(''), { nameservers: [], search: [] });
+  t.deepEqual(parseResolvConf('nameserver\nnameserver bogus\nsearch\n'), { nameservers: [], search: [] });
 });
 
 test("addresses, gateway, prefix and MAC come from the guest's link", (t) => {

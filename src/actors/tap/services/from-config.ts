@@ -16,6 +16,7 @@
  * - MTU: `-m` (default 65520, as Debian's pasta sends); `-m 0` sends no MTU option.
  * - -4 turns off every IPv6 service, -6 every IPv4 one (ARP included): the tap actor drops those frames.
  */
+import { familyOf, type ResolvConf } from '../../../ns/resolv.js';
 import { dnsLabels } from '../../../protocol/dhcp.js';
 import {
   isIpv4Loopback, isIpv6LinkLocal, isIpv6Loopback, parseIpv4U32, parseIpv6,
@@ -27,28 +28,6 @@ import type { ServicesConfig } from './config.js';
 
 const MAX_DNS = 4;
 const DEFAULT_OUR_MAC = Uint8Array.of(0x9a, 0x55, 0x9a, 0x55, 0x9a, 0x55);
-
-/** What resolv.conf(5) says: nameservers by version, and the search list. */
-export interface ResolvConf {
-  ns4: string[];
-  ns6: string[];
-  search: string[];
-}
-
-/** Parses resolv.conf text: `nameserver` lines in order, the last `search` or `domain` line. */
-export function parseResolvConf(text: string): ResolvConf {
-  const out: ResolvConf = { ns4: [], ns6: [], search: [] };
-  for (const raw of text.split('\n')) {
-    const [key, ...args] = raw.replace(/[#;].*$/, '').trim().split(/\s+/);
-    if (key === 'nameserver' && args[0] !== undefined) {
-      if (parseIpv4U32(args[0]) !== null) out.ns4.push(args[0]);
-      else if (parseIpv6(args[0].replace(/%.*$/, '')) !== null) out.ns6.push(args[0]);
-    } else if ((key === 'search' || key === 'domain') && args.length > 0) {
-      out.search = args;
-    }
-  }
-  return out;
-}
 
 export function servicesConfigFrom(config: ActorConfig, resolv: ResolvConf): ServicesConfig {
   const { cli, net } = config;
@@ -80,7 +59,7 @@ function dns4(config: ActorConfig, resolv: ResolvConf): number[] {
   if (cli.ip4.dnsForward !== null) return [parseIpv4U32(cli.ip4.dnsForward) ?? 0].filter((a) => a !== 0);
   const given = cli.ip4.dns.length > 0;
   const out: number[] = [];
-  for (const text of given ? cli.ip4.dns : resolv.ns4) {
+  for (const text of given ? cli.ip4.dns : resolv.nameservers.filter((a) => familyOf(a) === 4)) {
     let a = parseIpv4U32(text);
     if (a !== null && !given && isIpv4Loopback(a)) a = cli.disabled.mapGw || net.gw4 === undefined ? null : parseIpv4U32(net.gw4);
     if (a !== null && a !== 0 && !out.includes(a)) out.push(a);
@@ -94,7 +73,7 @@ function dns6(config: ActorConfig, resolv: ResolvConf): Uint8Array[] {
   if (cli.ip6.dnsForward !== null) return [parseIpv6(cli.ip6.dnsForward)].filter((a): a is Uint8Array => a !== null);
   const given = cli.ip6.dns.length > 0;
   const out: Uint8Array[] = [];
-  for (const text of given ? cli.ip6.dns : resolv.ns6) {
+  for (const text of given ? cli.ip6.dns : resolv.nameservers.filter((a) => familyOf(a) === 6)) {
     let a = text.includes('%') ? null : parseIpv6(text);
     if (a !== null && !given && isIpv6Loopback(a)) a = cli.disabled.mapGw || net.gw6 === undefined ? null : parseIpv6(net.gw6);
     if (a !== null && !given && isIpv6LinkLocal(a)) a = null;
