@@ -8,8 +8,7 @@ import {
   parseCidr, parseIp, parseIpv4, parseIpv4Into, parseIpv4U32, parseIpv6, parseIpv6Into, prefixEquals,
   u32ToIpv4, writeIpv4Mapped,
 } from './addr.js';
-
-const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
+import { fromHex as hex } from './test-bytes.js';
 
 test('IPv4 text, bytes and u32 agree', (t) => {
   t.deepEqual(parseIpv4('10.0.2.15'), Uint8Array.of(10, 0, 2, 15));

@@ -2,14 +2,7 @@ import test from 'ava';
 import { ARP_LEN, ArpOp, ArpView, writeArp } from './arp.js';
 import { formatIpv4U32 } from './addr.js';
 import { dataViewOf, formatMac } from './eth.js';
-
-const hex = (...parts: string[]): Uint8Array => Uint8Array.from(Buffer.from(parts.join('').replace(/\s+/g, ''), 'hex'));
-/** `bytes` at offset `at` of a buffer of `size` bytes otherwise filled with 0xa5. */
-function inA5(bytes: Uint8Array, at: number, size = at + bytes.length + 5): Uint8Array {
-  const b = new Uint8Array(size).fill(0xa5);
-  b.set(bytes, at);
-  return b;
-}
+import { fromHex as hex, inA5 } from './test-bytes.js';
 
 // The ARP part of "Request who-has 10.0.2.2 tell 10.0.2.15" (RFC 826 layout, checked with tcpdump).
 const ARP_REQUEST = hex(

@@ -5,8 +5,8 @@ import {
   verifyIpv4HeaderChecksum, verifyIpv4L4Checksum, verifyIpv6L4Checksum, verifyL4Checksum,
 } from './checksum.js';
 import type { CsumPartial } from './checksum.js';
+import { fromHex as hex } from './test-bytes.js';
 
-const hex = (...parts: string[]): Uint8Array => Uint8Array.from(Buffer.from(parts.join('').replace(/\s+/g, ''), 'hex'));
 /** `bytes` at offset `at` of a buffer otherwise filled with 0xa5. */
 function inA5(bytes: Uint8Array, at = 3): Uint8Array {
   const b = new Uint8Array(at + bytes.length + 5).fill(0xa5);

@@ -4,18 +4,8 @@ import {
   encodeDnsNames, encodeDnsNamesCopy, encodeRoutes, parseDhcp,
 } from './dhcp.js';
 import type { DhcpMessage } from './dhcp.js';
+import { toHex as hex, unhex } from './test-bytes.js';
 
-/** Hex digits (whitespace ignored), `00*N` for N zero bytes. */
-function unhex(text: string): Uint8Array {
-  const out: number[] = [];
-  for (const t of text.trim().split(/\s+/)) {
-    const run = /^00\*(\d+)$/.exec(t);
-    if (run !== null) out.push(...new Array<number>(Number(run[1])).fill(0));
-    else for (let i = 0; i < t.length; i += 2) out.push(parseInt(t.slice(i, i + 2), 16));
-  }
-  return Uint8Array.from(out);
-}
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const ip = (s: string): number => s.split('.').reduce((n, o) => n * 256 + Number(o), 0);
 
 /** BOOTP payload of a busybox 1.35 udhcpc DISCOVER (captured on a pasta tap). */

@@ -3,18 +3,7 @@ import {
   DHCPV6_INFINITE, Dhcpv6MsgType, Dhcpv6Status, duidLl, duidLlt, emitDhcpv6, emptyDhcpv6Message, parseDhcpv6,
 } from './dhcpv6.js';
 import type { Dhcpv6Message } from './dhcpv6.js';
-
-/** Hex digits (whitespace ignored), `00*N` for N zero bytes. */
-function unhex(text: string): Uint8Array {
-  const out: number[] = [];
-  for (const t of text.trim().split(/\s+/)) {
-    const run = /^00\*(\d+)$/.exec(t);
-    if (run !== null) out.push(...new Array<number>(Number(run[1])).fill(0));
-    else for (let i = 0; i < t.length; i += 2) out.push(parseInt(t.slice(i, i + 2), 16));
-  }
-  return Uint8Array.from(out);
-}
-const hex = (b: Uint8Array | null): string => (b === null ? 'null' : Buffer.from(b).toString('hex'));
+import { toHex as hex, unhex } from './test-bytes.js';
 
 /** UDP payloads captured from ISC dhclient 4.4.3 (-6) and Debian's pasta (2023-03). */
 const SOLICIT = unhex(`

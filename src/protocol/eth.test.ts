@@ -3,14 +3,7 @@ import {
   ETH_HEADER_LEN, EthView, EtherType, MAC_BROADCAST, copyMac, dataViewOf, formatMac, isMacBroadcast,
   isMacMulticast, isMacZero, macEquals, parseMac, writeEth,
 } from './eth.js';
-
-const hex = (...parts: string[]): Uint8Array => Uint8Array.from(Buffer.from(parts.join('').replace(/\s+/g, ''), 'hex'));
-/** `bytes` at offset `at` of a buffer of `size` bytes otherwise filled with 0xa5. */
-function inA5(bytes: Uint8Array, at: number, size = at + bytes.length + 5): Uint8Array {
-  const b = new Uint8Array(size).fill(0xa5);
-  b.set(bytes, at);
-  return b;
-}
+import { fromHex as hex, inA5 } from './test-bytes.js';
 
 // ARP request, 10.0.2.15 asks for 10.0.2.2 (tcpdump: "Request who-has 10.0.2.2 tell 10.0.2.15").
 const ARP_REQUEST = hex(

@@ -6,14 +6,7 @@ import {
   ICMP_HEADER_LEN, IcmpType, IcmpUnreachCode, IcmpView, Icmpv6Type, Icmpv6UnreachCode, Icmpv6View, writeIcmp,
   writeIcmpEcho,
 } from './icmp.js';
-
-const hex = (...parts: string[]): Uint8Array => Uint8Array.from(Buffer.from(parts.join('').replace(/\s+/g, ''), 'hex'));
-/** `bytes` at offset `at` of a buffer of `size` bytes otherwise filled with 0xa5. */
-function inA5(bytes: Uint8Array, at: number, size = at + bytes.length + 5): Uint8Array {
-  const b = new Uint8Array(size).fill(0xa5);
-  b.set(bytes, at);
-  return b;
-}
+import { fromHex as hex, inA5 } from './test-bytes.js';
 
 const DATA = '101112131415161718191a1b1c1d1e1f 202122232425262728292a2b2c2d2e2f';
 // "10.0.2.15 > 10.0.2.2: ICMP echo request, id 4660, seq 1, length 40"

@@ -3,14 +3,7 @@ import { formatIpv4U32 } from './addr.js';
 import { setIpv4HeaderChecksum, verifyIpv4HeaderChecksum } from './checksum.js';
 import { dataViewOf } from './eth.js';
 import { IPV4_HEADER_LEN, IpProto, Ipv4View, writeIpv4 } from './ipv4.js';
-
-const hex = (...parts: string[]): Uint8Array => Uint8Array.from(Buffer.from(parts.join('').replace(/\s+/g, ''), 'hex'));
-/** `bytes` at offset `at` of a buffer of `size` bytes otherwise filled with 0xa5. */
-function inA5(bytes: Uint8Array, at: number, size = at + bytes.length + 5): Uint8Array {
-  const b = new Uint8Array(size).fill(0xa5);
-  b.set(bytes, at);
-  return b;
-}
+import { fromHex as hex, inA5 } from './test-bytes.js';
 
 // IPv4 part of a TCP SYN 10.0.2.15:43210 -> 93.184.216.34:80 (tcpdump: "id 7238, flags [DF], proto TCP (6),
 // length 60", header checksum correct).

@@ -2,14 +2,7 @@ import test from 'ava';
 import { formatIpv6, parseIpv6 } from './addr.js';
 import { dataViewOf } from './eth.js';
 import { IPV6_HEADER_LEN, IPV6_MAX_EXT_HEADERS, IpProto, Ipv6View, writeIpv6 } from './ipv6.js';
-
-const hex = (...parts: string[]): Uint8Array => Uint8Array.from(Buffer.from(parts.join('').replace(/\s+/g, ''), 'hex'));
-/** `bytes` at offset `at` of a buffer of `size` bytes otherwise filled with 0xa5. */
-function inA5(bytes: Uint8Array, at: number, size = at + bytes.length + 5): Uint8Array {
-  const b = new Uint8Array(size).fill(0xa5);
-  b.set(bytes, at);
-  return b;
-}
+import { fromHex as hex, inA5 } from './test-bytes.js';
 
 // IPv6 part of a TCP SYN fd00::2.43210 > 2001:db8::1.443 (tcpdump: "flowlabel 0x12345, hlim 64, next-header
 // TCP (6) payload length: 40").

@@ -4,18 +4,7 @@ import {
   emitNdp, emptyNdpMessage, parseNdp,
 } from './ndp.js';
 import type { NdpMessage } from './ndp.js';
-
-/** Hex digits (whitespace ignored), `00*N` for N zero bytes. */
-function unhex(text: string): Uint8Array {
-  const out: number[] = [];
-  for (const t of text.trim().split(/\s+/)) {
-    const run = /^00\*(\d+)$/.exec(t);
-    if (run !== null) out.push(...new Array<number>(Number(run[1])).fill(0));
-    else for (let i = 0; i < t.length; i += 2) out.push(parseInt(t.slice(i, i + 2), 16));
-  }
-  return Uint8Array.from(out);
-}
-const hex = (b: Uint8Array | null): string => (b === null ? 'null' : Buffer.from(b).toString('hex'));
+import { toHex as hex, unhex } from './test-bytes.js';
 
 /** ICMPv6 part of a Linux router solicitation (captured): source link-layer address 52:ef:c4:b6:5b:02. */
 const KERNEL_RS = unhex('850099dd00000000 010152efc4b65b02');

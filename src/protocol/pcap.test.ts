@@ -7,8 +7,7 @@ import {
   PCAP_GLOBAL_HEADER_LEN, PCAP_RECORD_HEADER_LEN, pcapGlobalHeader, pcapRecord, writePcapGlobalHeader,
   writePcapRecordHeader,
 } from './pcap.js';
-
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+import { toHex as hex } from './test-bytes.js';
 
 /** A 42-byte ARP reply frame: 10.0.0.1 is at 02:fc:00:00:00:01, to 52:ef:c4:b6:5b:02 at 10.0.0.2. */
 const ARP_REPLY = Buffer.from(

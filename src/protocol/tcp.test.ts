@@ -4,14 +4,7 @@ import {
   TCP_HEADER_LEN, TcpFlag, TcpOptKind, TcpOptionCursor, TcpOptions, TcpView, parseTcpOptions, writeTcp,
   writeTcpOptions,
 } from './tcp.js';
-
-const hex = (...parts: string[]): Uint8Array => Uint8Array.from(Buffer.from(parts.join('').replace(/\s+/g, ''), 'hex'));
-/** `bytes` at offset `at` of a buffer of `size` bytes otherwise filled with 0xa5. */
-function inA5(bytes: Uint8Array, at: number, size = at + bytes.length + 5): Uint8Array {
-  const b = new Uint8Array(size).fill(0xa5);
-  b.set(bytes, at);
-  return b;
-}
+import { fromHex as hex, inA5 } from './test-bytes.js';
 
 // TCP part of "10.0.2.15.43210 > 93.184.216.34.80: Flags [S], cksum 0xf558 (correct), seq 305419896,
 // win 64240, options [mss 1460,sackOK,TS val 16909060 ecr 0,nop,wscale 7]".

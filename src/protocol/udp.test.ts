@@ -1,14 +1,7 @@
 import test from 'ava';
 import { dataViewOf } from './eth.js';
 import { UDP_HEADER_LEN, UdpView, writeUdp } from './udp.js';
-
-const hex = (...parts: string[]): Uint8Array => Uint8Array.from(Buffer.from(parts.join('').replace(/\s+/g, ''), 'hex'));
-/** `bytes` at offset `at` of a buffer of `size` bytes otherwise filled with 0xa5. */
-function inA5(bytes: Uint8Array, at: number, size = at + bytes.length + 5): Uint8Array {
-  const b = new Uint8Array(size).fill(0xa5);
-  b.set(bytes, at);
-  return b;
-}
+import { fromHex as hex, inA5 } from './test-bytes.js';
 
 // UDP part of "10.0.2.15.53000 > 10.0.2.3.53: [udp sum ok] 43981+ A? example.com. (29)".
 const DNS_QUERY = hex(
