@@ -12,3 +12,15 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 sysctl -qw net.ipv4.ping_group_range="0 2147483647"
+# The passt VM test: qemu, and a kernel + initramfs built once into a cache outside the work tree.
+# Retried (the package mirror is sometimes unreachable for a while); a failure here is reported, not
+# fatal: only test/passt-vm.test.ts needs these, and it fails with the reason.
+vm_ok=0
+for i in 1 2 3; do
+  if dpkg-query -W -f='${Status}' qemu-system-x86 2>/dev/null | grep -q 'install ok installed' ||
+     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends qemu-system-x86 >/dev/null; then
+    bash "$(dirname "$0")/passt-vm-setup.sh" && { vm_ok=1; break; }
+  fi
+  sleep 20
+done
+[ "$vm_ok" = 1 ] || echo "install-test-deps: qemu-system-x86 or the VM files are missing: test/passt-vm.test.ts will fail" >&2

@@ -7,6 +7,7 @@ import { parseCommandLine, unsupportedOptionsUsed, type ParsedCommandLine } from
 import { isUsageError } from './config/errors.js';
 import type { Mode } from './config/config.js';
 import { runPasta } from './pasta.js';
+import { runPasst } from './passt.js';
 import { detach, shouldDetach } from './daemon.js';
 
 export function modeFromArgv0(argv1: string | undefined): Mode {
@@ -35,13 +36,24 @@ export async function main(argv: string[]): Promise<void> {
     process.stderr.write(`${mode}: option --${unsupported[0]} is not supported yet\n`);
     return process.exit(1);
   }
-  if (mode === 'passt' || parsed.target === null) {
-    process.stderr.write('passt: passt mode (a qemu guest over a UNIX socket) is not supported yet; use pasta\n');
+  if (mode === 'pasta' && parsed.given.includes('fd')) {
+    process.stderr.write('pasta: option --fd is not supported yet\n'); // passt's -F is built; pasta's (a tap fd) is not
     return process.exit(1);
   }
-  if (shouldDetach(parsed.config.foreground, parsed.target.kind === 'spawn')) return process.exit(await detach(argv));
+  const cfg = parsed.config;
+  if (mode === 'passt' || parsed.target === null) {
+    // passt daemonises unless -f, with or without a terminal, as Debian's does
+    if (shouldDetach(cfg.foreground, false, true)) return process.exit(await detach(argv, cfg.fd === null ? [] : [cfg.fd]));
+    return runOrExit(mode, () => runPasst(cfg));
+  }
+  const target = parsed.target;
+  if (shouldDetach(cfg.foreground, target.kind === 'spawn')) return process.exit(await detach(argv));
+  return runOrExit(mode, () => runPasta(cfg, target));
+}
+
+async function runOrExit(mode: Mode, body: () => Promise<number>): Promise<void> {
   try {
-    process.exit(await runPasta(parsed.config, parsed.target));
+    process.exit(await body());
   } catch (e) {
     process.stderr.write(`${mode}: ${e instanceof Error ? e.message : String(e)}\n`);
     process.exit(1);

@@ -53,7 +53,7 @@ function present<T extends Record<string, unknown>>(o: T): { [K in keyof T]?: Ex
   return out as { [K in keyof T]?: Exclude<T[K], null | undefined> };
 }
 
-function readHostNetwork(cfg: Config): HostNetwork {
+export function readHostNetwork(cfg: Config): HostNetwork {
   const nl = NetlinkClient.open();
   try {
     return discoverHostNetwork(
@@ -69,7 +69,7 @@ function families(cfg: Config): { ipv4: boolean; ipv6: boolean } {
   return { ipv4: cfg.ipOnly !== 'ipv6', ipv6: cfg.ipOnly !== 'ipv4' };
 }
 
-function namespacePlan(cfg: Config, host: HostNetwork): NsConfigPlan {
+export function namespacePlan(cfg: Config, host: HostNetwork): NsConfigPlan {
   return planNamespaceConfig(
     host,
     present({
@@ -110,7 +110,7 @@ async function enablePingSockets(ns: NamespaceHelper, log: Logger): Promise<void
   }
 }
 
-function actorConfigFor(cfg: Config, host: HostNetwork, net: ActorConfig['net'], log: RuntimeLogConfig): (name: ActorName) => ActorConfig {
+export function actorConfigFor(cfg: Config, host: HostNetwork, net: ActorConfig['net'], log: RuntimeLogConfig): (name: ActorName) => ActorConfig {
   const traced = new Set<string>(cfg.actors.trace);
   return (name) => ({
     mode: cfg.mode,
@@ -122,7 +122,7 @@ function actorConfigFor(cfg: Config, host: HostNetwork, net: ActorConfig['net'],
   });
 }
 
-function guestNetwork(cfg: Config, host: HostNetwork, plan: NsConfigPlan): ActorConfig['net'] {
+export function guestNetwork(cfg: Config, host: HostNetwork, plan: NsConfigPlan): ActorConfig['net'] {
   const v4 = plan.families.find((f) => f.family === Af.Inet);
   const v6 = plan.families.find((f) => f.family === Af.Inet6);
   const mac = cfg.macAddr ?? host.ipv4?.iface.mac ?? host.ipv6?.iface.mac ?? DEFAULT_OUR_MAC;
@@ -147,13 +147,13 @@ function watchNamespace(target: PastaTarget, onGone: () => void): () => void {
 }
 
 /** With -d, the counters of every actor at exit: what was handled, what was dropped and why. */
-async function logCounters(router: Router, log: Logger): Promise<void> {
+export async function logCounters(router: Router, log: Logger): Promise<void> {
   if (!log.enabled('debug')) return;
   for (const [name, c] of Object.entries(await router.allCounters())) log.debug(`counters ${name}: ${JSON.stringify(c)}`);
 }
 
 /** SIGTERM/SIGHUP at any point: finish cleanly, exit 128+N. Installed first, so no signal is missed. */
-function onStopSignal(): Promise<number> {
+export function onStopSignal(): Promise<number> {
   return new Promise((resolve) => {
     for (const sig of ['SIGTERM', 'SIGHUP'] as const) process.once(sig, () => resolve(128 + osConstants.signals[sig]));
   });

@@ -49,6 +49,7 @@ test('options that are not built yet are refused by name, not ignored', (t) => {
   oneLineError(t, ['--control', '/tmp/pa-control.sock', '--', 'true'], /^pasta: option --control is not supported yet$/);
 });
 
-test('passt mode is refused with a clear error until it is built', (t) => {
-  oneLineError(t, ['-f'], /^passt: passt mode .* not supported yet/, PASST);
+test('passt refuses options it does not build yet by name, and a socket path it cannot use', (t) => {
+  oneLineError(t, ['-f', '--control', '/tmp/pa-control.sock'], /^passt: option --control is not supported yet$/, PASST);
+  oneLineError(t, ['-f', '-s', '/proc/version'], /^passt: \/proc\/version exists and is not a socket$/, PASST);
 });

@@ -139,6 +139,9 @@ export const IMPLEMENTED_OPTIONS: ReadonlySet<string> = new Set([
   'outbound-if6',
   'no-udp',
   'no-map-gw',
+  'socket',
+  'one-off',
+  'fd',
 ]);
 
 /** Long names of options the user gave explicitly that are not implemented yet (defaults never count). */

@@ -144,6 +144,13 @@ export interface NativeAddon {
   connectInet(fd: number, addr: string, port: number): number;
   /** listen(2). */
   listen(fd: number, backlog: number): void;
+  /** bind(2) of an AF_UNIX socket to a filesystem path (RangeError if it does not fit sun_path). */
+  bindUnix(fd: number, path: string): void;
+  /**
+   * connect(2) of an AF_UNIX socket to a filesystem path. Returns 0 when connected, 11 (EAGAIN) when
+   * the listener's backlog is full on a non-blocking socket; throws otherwise (ENOENT, ECONNREFUSED...).
+   */
+  connectUnix(fd: number, path: string): number;
   /** accept4(2) with SOCK_NONBLOCK|SOCK_CLOEXEC; null on EAGAIN. */
   accept(fd: number): { fd: number; addr: string; port: number } | null;
   /** getsockname(2) / getpeername(2) for inet sockets. */

@@ -6,9 +6,11 @@
 #include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 
 #include "addon.h"
@@ -123,6 +125,35 @@ static Napi::Value RecvFds(const Napi::CallbackInfo& info) {
   return r;
 }
 
+// A filesystem AF_UNIX address from the path at argument i; throws a RangeError if it does not fit.
+static socklen_t UnixAddr(const Napi::CallbackInfo& info, size_t i, sockaddr_un* sa) {
+  memset(sa, 0, sizeof *sa);
+  sa->sun_family = AF_UNIX;
+  size_t len = ArgStr(info, i, sa->sun_path, sizeof sa->sun_path);
+  if (len == 0) ThrowRange(info.Env(), "empty UNIX socket path");
+  return static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + len + 1);
+}
+
+// bind(2) to a filesystem path (AF_UNIX).
+static Napi::Value BindUnix(const Napi::CallbackInfo& info) {
+  sockaddr_un sa;
+  socklen_t len = UnixAddr(info, 1, &sa);
+  if (bind(ArgInt(info, 0), reinterpret_cast<sockaddr*>(&sa), len) < 0) ThrowErrno(info.Env(), "bind", errno);
+  return info.Env().Undefined();
+}
+
+// connect(2) to a filesystem path (AF_UNIX): 0 when connected, EAGAIN's errno (11) when the
+// listener's backlog is full (non-blocking socket); throws otherwise (ENOENT, ECONNREFUSED...).
+static Napi::Value ConnectUnix(const Napi::CallbackInfo& info) {
+  sockaddr_un sa;
+  socklen_t len = UnixAddr(info, 1, &sa);
+  int fd = ArgInt(info, 0), r;
+  do r = connect(fd, reinterpret_cast<sockaddr*>(&sa), len); while (r < 0 && errno == EINTR);
+  if (r == 0) return Napi::Number::New(info.Env(), 0);
+  if (errno == EAGAIN) return Napi::Number::New(info.Env(), EAGAIN);
+  ThrowErrno(info.Env(), "connect", errno);
+}
+
 static Napi::Value Listen(const Napi::CallbackInfo& info) {
   if (listen(ArgInt(info, 0), ArgInt(info, 1)) < 0) ThrowErrno(info.Env(), "listen", errno);
   return info.Env().Undefined();
@@ -227,6 +258,8 @@ void InitSock(Napi::Env env, Napi::Object exports) {
   SetFn(env, exports, "sendFds", SendFds);
   SetFn(env, exports, "recvFds", RecvFds);
   SetFn(env, exports, "listen", Listen);
+  SetFn(env, exports, "bindUnix", BindUnix);
+  SetFn(env, exports, "connectUnix", ConnectUnix);
   SetFn(env, exports, "setsockoptInt", SetsockoptInt);
   SetFn(env, exports, "getsockoptInt", GetsockoptInt);
   SetFn(env, exports, "bindToDevice", BindToDevice);

@@ -22,6 +22,7 @@ import { createLogger, type Logger } from './log.js';
 import { summarize } from './trace.js';
 import { OwnedFds } from './owned-fds.js';
 import { configurePcap } from '../actors/common/pcap-writer.js';
+import { configureTapWriters } from '../actors/common/tap-writer.js';
 
 export interface ActorTask {
   name: ActorName;
@@ -100,6 +101,12 @@ class Host {
     this.#config = config;
     this.#log = createLogger(config.log).child(this.name);
     configurePcap(config.cli?.pcapFile ?? null); // -p: this thread's capture writer (TapWriter, tap actor)
+    // passt: only the tap actor writes qemu's socket; this thread's TapWriters send it their frames
+    configureTapWriters(
+      config.mode === 'passt' && this.name !== 'tap'
+        ? (buf, lens) => this.#sendPeer('tap', { t: 'frames', buf, lens }, [], [buf.buffer as ArrayBuffer])
+        : null,
+    );
     const factory = await FACTORIES[this.name]();
     this.#actor = factory(this.#env(config, this.#log));
     // A thread shares the router's fd table: the router closes what a dead thread still owned (its

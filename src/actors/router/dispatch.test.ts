@@ -4,7 +4,7 @@ import { LINKS, ownerOf, peersOf, type Owner } from './dispatch.js';
 
 test('every protocol has exactly one owner', (t) => {
   const expected: Record<string, Owner> = {
-    Tap: 'tap', TapListen: 'tap', Tcp: 'tcp', TcpListen: 'tcp', TcpTimer: 'tcp', Udp: 'udp', UdpListen: 'udp',
+    Tap: 'tap', TapListen: 'router', Tcp: 'tcp', TcpListen: 'tcp', TcpTimer: 'tcp', Udp: 'udp', UdpListen: 'udp',
     Icmp: 'icmp', Splice: 'splice', Timer: 'router', Control: 'router', Channel: 'router', NsQuit: 'router',
   };
   for (const [name, value] of Object.entries(Proto)) t.is(ownerOf(value), expected[name], name);

@@ -11,7 +11,6 @@ export type Owner = ActorName | 'router';
 export function ownerOf(proto: number): Owner | undefined {
   switch (proto) {
     case Proto.Tap:
-    case Proto.TapListen:
       return 'tap';
     case Proto.Tcp:
     case Proto.TcpListen:
@@ -24,6 +23,8 @@ export function ownerOf(proto: number): Owner | undefined {
       return 'icmp';
     case Proto.Splice:
       return 'splice';
+    case Proto.TapListen: // passt's listening socket: accepted in the router's thread (passt.ts), so the
+    // client's socket is a router-kept fd that outlives tap-actor restarts, as the tap device does
     case Proto.Timer:
     case Proto.Control:
     case Proto.Channel:

@@ -50,6 +50,8 @@ interface ActorSlot {
   restarts: readonly number[];
   restartCount: number;
   readyWaiters: (() => void)[];
+  /** being restarted on purpose (resetActors): not a crash, not counted by the policy */
+  resetting: boolean;
 }
 
 export interface RouterOptions {
@@ -63,6 +65,11 @@ export interface RouterOptions {
   trace?: boolean;
   /** forwards a request to the namespace helper (open a socket in the namespace, read a file there) */
   nsRequest?: (msg: Msg) => Promise<{ msg: Msg; fds: number[] }>;
+  /**
+   * Hand each frame-handling actor a duplicate of the tap to write frames (default true). passt:
+   * false, the tap actor is the only writer of qemu's stream socket (the TapWriters send it frames).
+   */
+  tapWriters?: boolean;
 }
 
 export type RouterEvent =
@@ -99,7 +106,7 @@ export class Router {
   }
 
   #newSlot(name: ActorName): ActorSlot {
-    return { name, owned: undefined, inc: undefined, ready: false, stopping: false, restarts: [], restartCount: 0, readyWaiters: [] };
+    return { name, owned: undefined, inc: undefined, ready: false, stopping: false, restarts: [], restartCount: 0, readyWaiters: [], resetting: false };
   }
 
   on(listener: (e: RouterEvent) => void): void {
@@ -131,6 +138,16 @@ export class Router {
     this.#ledgerAdd({ fd, owner, hi: refHi(proto, aux), lo: refLo(handle), events, keep: true });
     this.#handKeptFd(owner, fd, proto);
     if (proto === Proto.Tap) for (const peer of peersOf('tap')) this.#handTapWriterTo(this.#slots.get(peer));
+  }
+
+  /**
+   * Removes a router-kept fd (passt: the client's socket once it is gone) from epoll and closes it.
+   * The owner has closed its own duplicate already.
+   */
+  removeKeptFd(proto: number, aux: number, handle: number): void {
+    const key = refToBigInt(refHi(proto, aux), refLo(handle));
+    const e = this.#ledger.get(key);
+    if (e?.keep) this.#ledgerRemove(key, e);
   }
 
   /** Registers an fd the router itself handles (control socket, namespace watcher). */
@@ -294,7 +311,7 @@ export class Router {
 
   /** Gives a frame-handling actor its own write handle on the tap (each write is one whole frame). */
   #handTapWriterTo(slot: ActorSlot | undefined): void {
-    if (!slot?.ready || !peersOf('tap').includes(slot.name)) return;
+    if (this.#opts.tapWriters === false || !slot?.ready || !peersOf('tap').includes(slot.name)) return;
     for (const e of this.#ledger.values()) {
       if (e.keep && e.owner === 'tap' && decodeRef(e.hi, e.lo).proto === Proto.Tap) {
         this.#send(slot, { t: 'adopt-tap-writer' }, [native.dup(e.fd)]);
@@ -327,6 +344,10 @@ export class Router {
     if (!info.normal) this.#closeThreadFds(slot);
     for (const peer of peersOf(slot.name)) this.#send(this.#slots.get(peer), { t: 'unlink', peer: slot.name });
     if (this.#stopping || slot.stopping) return;
+    if (slot.resetting) {
+      slot.resetting = false;
+      return this.#launch(slot);
+    }
     const d = decideRestart(this.#policy, slot.restarts, { kind: info.normal ? 'normal' : 'crash', wasReady, at: Date.now() });
     slot.restarts = d.history;
     const decision = d.action === 'restart' ? 'restart' : `${d.action}: ${d.reason}`;
@@ -362,6 +383,23 @@ export class Router {
   /** Kills an actor's current incarnation (as a crash would); the supervisor then applies the policy. */
   killActor(name: ActorName): void {
     this.#slots.get(name)?.inc?.kill();
+  }
+
+  /**
+   * Restarts actors on purpose, as if they had crashed (their registered fds are closed, so every flow
+   * they carried is reset; their listeners are opened anew), without counting it against the restart
+   * policy: passt does this when its guest goes away. Resolves once the new incarnations are ready.
+   */
+  resetActors(names: readonly ActorName[]): Promise<void> {
+    const waits: Promise<void>[] = [];
+    for (const name of names) {
+      const slot = this.#slots.get(name);
+      if (!slot?.inc || this.#stopping) continue;
+      slot.resetting = true;
+      waits.push(new Promise((resolve) => slot.readyWaiters.push(resolve)));
+      slot.inc.kill();
+    }
+    return Promise.all(waits).then(() => undefined);
   }
 
   /** Asks an actor for its counters. */

@@ -87,6 +87,8 @@ class TcpActor implements Actor {
   readonly #autoFailed = new Set<string>();
   readonly #nsWaiters = new Map<number, (data: string | null) => void>();
   readonly #timers: NodeJS.Timeout[] = [];
+  /** the flow timer sweep, running only while there are flows */
+  #ticker: NodeJS.Timeout | undefined;
   #nextId = 1;
   #scanning = false;
 
@@ -103,7 +105,6 @@ class TcpActor implements Actor {
     this.#fam = { v4: cli.ipOnly !== 'ipv6' && this.#plan.guest4 !== null, v6: cli.ipOnly !== 'ipv4' && this.#plan.guest6 !== null };
     this.#mss = { 4: Math.min(0xffff, net.mtu - 40), 6: Math.min(0xffff, net.mtu - 60) };
     if (cli.disabled.tcp) return;
-    this.#timers.push(setInterval(() => this.#tick(), TICK_MS));
     for (const s of staticListeners(cli.forward.tcpIn, this.#fam)) this.#openListener(s, false);
     if (cli.forward.tcpIn.mode === 'auto' && env.config.mode === 'pasta') this.#startAutoScan();
   }
@@ -141,6 +142,7 @@ class TcpActor implements Actor {
 
   stop(): void {
     for (const t of this.#timers) clearInterval(t);
+    clearInterval(this.#ticker);
     this.#table.forEach((f) => this.#release(f, false));
     for (const l of this.#listeners.values()) native.close(l.fd, true);
     this.#listeners.clear();
@@ -229,28 +231,43 @@ class TcpActor implements Actor {
   // --- outbound ----------------------------------------------------------------------------------
 
   #openOutbound(family: 4 | 6, key: string, buf: Uint8Array, s: SegmentIn, now: number): void {
-    const c = this.#env.counters;
     const a = this.#addrOfFrame(family, buf);
-    const target = outboundTarget(this.#plan, family, a.remote, 0, a.remotePort);
-    if (!target) return c.add('drop:destination');
+    const target = this.#targetOf(a);
+    if (!target) return;
     const slot = this.#table.reserve();
-    if (!slot) {
-      c.add('drop:flow-table-full');
-      return this.#resetUnknown(a, s);
-    }
-    let sock: { fd: number; done: boolean };
-    try {
-      sock = this.#connect(family, target, s.mss);
-    } catch (e) {
-      this.#table.unreserve(slot.index);
-      c.add(`connect-error:${errnoName(e)}`);
+    const sock = slot ? this.#tryConnect(family, target, s.mss) : null;
+    if (!slot || !sock) {
+      if (slot) this.#table.unreserve(slot.index);
+      else this.#env.counters.add('drop:flow-table-full');
       return this.#resetUnknown(a, s);
     }
     const f = newFlow(slot.index, slot.gen, key, a, sock.fd, this.#mss[family], now);
     this.#adoptSocket(f);
-    c.add('flows-outbound');
+    this.#env.counters.add('flows-outbound');
     initOutbound(f, s, randomIsn(), now);
     if (sock.done) connected(f, this.#io, now);
+  }
+
+  /** Where a guest SYN goes on the host, or null (counted) for a destination we do not serve. */
+  #targetOf(a: FlowAddr): OutboundTarget | null {
+    const ipOnly = this.#env.config.cli.ipOnly;
+    if ((ipOnly === 'ipv4' && a.family === 6) || (ipOnly === 'ipv6' && a.family === 4)) {
+      this.#env.counters.add('drop:family-disabled');
+      return null;
+    }
+    const target = outboundTarget(this.#plan, a.family, a.remote, 0, a.remotePort);
+    if (!target) this.#env.counters.add('drop:destination');
+    return target;
+  }
+
+  /** #connect, with a failure counted and turned into null (the guest gets a RST). */
+  #tryConnect(family: 4 | 6, target: OutboundTarget, guestMss: number): { fd: number; done: boolean } | null {
+    try {
+      return this.#connect(family, target, guestMss);
+    } catch (e) {
+      this.#env.counters.add(`connect-error:${errnoName(e)}`);
+      return null;
+    }
   }
 
   /** A non-blocking socket connecting to `target`; done when connect() finished at once. */
@@ -279,6 +296,7 @@ class TcpActor implements Actor {
     if (!enablePeekOffset(f.fd)) this.#io.noPeekOffset.add(f.fd);
     this.#env.epollAdd(f.fd, Proto.Tcp, f.gen, f.index, FLOW_EVENTS);
     this.#env.counters.add('flows-opened');
+    this.#ticker ??= setInterval(() => this.#tick(), TICK_MS);
   }
 
   /** The state machine closed the flow: release its socket and slot. */
@@ -289,6 +307,10 @@ class TcpActor implements Actor {
     this.#table.release(f);
     this.#touched.delete(f);
     this.#env.counters.add(reset ? 'flows-reset' : 'flows-closed');
+    if (this.#table.size === 0) {
+      clearInterval(this.#ticker);
+      this.#ticker = undefined;
+    }
   }
 
   // --- inbound -----------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ test('the gateway maps to the host loopback, unless --no-map-gw', (t) => {
   const p = planAddresses(config(), []);
   t.deepEqual(target(p, '192.0.2.1', 80), { addr: '127.0.0.1', port: 80, hostLocal: true });
   t.deepEqual(target(p, 'fe80::1', 22), { addr: '::1', port: 22, hostLocal: true });
+  t.deepEqual(target(p, 'fe80::10', 22), { addr: '::1', port: 22, hostLocal: true }, 'our link-local address');
   const q = planAddresses(config((c) => void (c.cli.disabled.mapGw = true)), []);
   t.deepEqual(target(q, '192.0.2.1', 80), { addr: '192.0.2.1', port: 80, hostLocal: false });
   t.deepEqual(target(q, 'fe80::1', 22), { addr: 'fe80::1%eth0', port: 22, hostLocal: false });

@@ -4,7 +4,8 @@
  * Guest to host (`outboundTarget`), first rule that applies:
  * 1. the DNS redirect of that IP version (--dns-forward ADDR, or the gateway standing for a loopback
  *    resolver; see ns/resolv.ts), port 53: the host's resolver, port 53;
- * 2. the gateway, unless --no-map-gw: the host's loopback (127.0.0.1, ::1), same port;
+ * 2. the gateway (and, for IPv6, our own link-local address, the router the guest learns from our RAs),
+ *    unless --no-map-gw: the host's loopback (127.0.0.1, ::1), same port;
  * 3. other unicast destinations: the same address and port (IPv6 link-local ones scoped to the host's
  *    interface); unspecified, loopback, multicast and broadcast destinations are refused (dropped).
  * Outbound sockets to the host itself are never bound to -o / --outbound-if4/6 (`hostLocal`).
@@ -18,6 +19,7 @@ import {
 } from '../../protocol/addr.js';
 import { DNS_PORT, planDns } from '../../ns/resolv.js';
 import type { ActorConfig } from '../../runtime/actor-config.js';
+import { ourLinkLocal } from '../common/link-local.js';
 
 export interface Redirect {
   match: Uint8Array;
@@ -35,6 +37,8 @@ export interface TcpAddrPlan {
   guest6: Uint8Array | null;
   gw4: Uint8Array | null;
   gw6: Uint8Array | null;
+  /** our link-local address towards the guest */
+  ll6: Uint8Array | null;
   mapGw: boolean;
   dns4: Redirect | null;
   dns6: Redirect | null;
@@ -65,7 +69,7 @@ export function planAddresses(cfg: ActorConfig, nameservers: readonly string[]):
   });
   const own = [host.ipv4?.addr, net.addr4].map(addr4).concat([host.ipv6?.addr, host.ipv6?.linkLocal, net.addr6].map(addr6));
   return {
-    guest4: addr4(net.addr4), guest6: addr6(net.addr6), gw4: addr4(net.gw4), gw6: addr6(net.gw6),
+    guest4: addr4(net.addr4), guest6: addr6(net.addr6), gw4: addr4(net.gw4), gw6: addr6(net.gw6), ll6: ourLinkLocal(cfg),
     mapGw: !cli.disabled.mapGw,
     dns4: redirect(dns.v4, addr4), dns6: redirect(dns.v6, addr6),
     own: own.filter((a): a is Uint8Array => a !== null),
@@ -89,7 +93,7 @@ export function outboundTarget(p: TcpAddrPlan, family: 4 | 6, dst: Uint8Array, o
   if (port === DNS_PORT && dns && same(dns.match, dst, off)) {
     return { addr: dns.host, port: DNS_PORT, hostLocal: isLoopbackText(dns.host) };
   }
-  if (p.mapGw && same(family === 4 ? p.gw4 : p.gw6, dst, off)) {
+  if (p.mapGw && (same(family === 4 ? p.gw4 : p.gw6, dst, off) || (family === 6 && same(p.ll6, dst, off)))) {
     return { addr: family === 4 ? '127.0.0.1' : '::1', port, hostLocal: true };
   }
   return family === 4 ? unicast4(dst, off, port) : unicast6(p, dst, off, port);

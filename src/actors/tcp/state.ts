@@ -273,7 +273,7 @@ export function connected(f: TcpFlow, io: TcpIo, now: number): void {
 }
 
 function sendSynAck(f: TcpFlow, io: TcpIo, now: number): void {
-  const window = Math.min(MAX_WINDOW_FIELD, io.sendSpace(f));
+  const window = Math.min(MAX_WINDOW_FIELD, Math.max(io.sendSpace(f), f.mssLimit)); // never scaled in a SYN
   io.control(f, TcpFlag.Syn | TcpFlag.Ack, f.iss, f.seqFromTap, window, true);
   f.seqAckToTap = f.seqFromTap;
   f.progressAt = now;
