@@ -186,3 +186,18 @@ test('-s on a path another passt serves is refused; a stale socket file is repla
   const c = await StreamClient.connect(t, stale);
   await served(c);
 });
+
+test('-p captures what the client sends and what passt sends it (frames, not the stream framing)', async (t) => {
+  const pcap = `${tempDir(t)}/passt.pcap`;
+  const p = await startPasst(t, ['-p', pcap]);
+  const c = await StreamClient.connect(t, p.sock);
+  await served(c);
+  c.send(dhcpDiscover(0x77));
+  await c.expect('the DHCP offer', (f) => parseDhcpReply(f, 0x77) !== null);
+  const r = run('tcpdump', ['-nn', '-r', pcap], 15_000);
+  t.is(r.status, 0, r.stderr);
+  t.regex(r.stdout, /ARP, Request who-has 10\.77\.0\.1 tell 10\.77\.0\.2/);
+  t.regex(r.stdout, /ARP, Reply 10\.77\.0\.1 is-at/);
+  t.regex(r.stdout, /0\.0\.0\.0\.68 > 255\.255\.255\.255\.67: BOOTP\/DHCP, Request/);
+  t.regex(r.stdout, /10\.77\.0\.1\.67 > \S+\.68: BOOTP\/DHCP, Reply/);
+});

@@ -331,22 +331,28 @@ class TcpActor implements Actor {
     }
   }
 
+  /** An accepted host connection becomes a SYN to the guest (or is reset if it cannot be shown to it). */
   #inbound(spec: ListenSpec, fd: number, peer: string, peerPort: number, now: number): void {
-    const c = this.#env.counters;
-    const family = spec.family;
-    const guest = family === 4 ? this.#plan.guest4 : this.#plan.guest6;
-    const remote = guestSourceFor(this.#plan, family, peer);
-    const key = guest && remote ? flowKey(family, guest, 0, spec.target, remote, 0, peerPort) : '';
-    const slot = key && !this.#table.lookup(key) ? this.#table.reserve() : null;
-    if (!guest || !remote || !slot) {
-      c.add(!guest || !remote ? 'drop:inbound-address' : 'drop:inbound-no-slot');
+    const a = this.#inboundAddr(spec, peer, peerPort);
+    const key = a ? flowKey(a.family, a.guest, 0, a.guestPort, a.remote, 0, a.remotePort) : '';
+    const slot = a && !this.#table.lookup(key) ? this.#table.reserve() : null;
+    if (!a || !slot) {
+      this.#env.counters.add(a ? 'drop:inbound-no-slot' : 'drop:inbound-address');
       trySetLinger(fd);
       return native.close(fd, true);
     }
-    const f = newFlow(slot.index, slot.gen, key, { family, guest, guestPort: spec.target, remote, remotePort: peerPort }, fd, this.#mss[family], now);
+    const f = newFlow(slot.index, slot.gen, key, a, fd, this.#mss[a.family], now);
     this.#adoptSocket(f);
-    c.add('flows-inbound');
+    this.#env.counters.add('flows-inbound');
     openInbound(f, randomIsn(), this.#io, now);
+  }
+
+  /** The guest's view of an accepted connection: its own address and the target port, the peer mapped. */
+  #inboundAddr(spec: ListenSpec, peer: string, peerPort: number): FlowAddr | null {
+    const family = spec.family;
+    const guest = family === 4 ? this.#plan.guest4 : this.#plan.guest6;
+    const remote = guestSourceFor(this.#plan, family, peer);
+    return guest && remote ? { family, guest, guestPort: spec.target, remote, remotePort: peerPort } : null;
   }
 
   #openListener(spec: ListenSpec, auto: boolean): boolean {
