@@ -10,6 +10,7 @@
  * A listener is known by its key (version, address, interface, port); the actor diffs the wanted set
  * against the open one.
  */
+import { ProcState, boundPorts } from '../common/procnet.js';
 import type { PortForward } from '../../config/portspec.js';
 
 export interface ListenSpec {
@@ -29,7 +30,6 @@ export interface Families {
 }
 
 /** /proc/net/tcp state of a listening socket. */
-export const TCP_LISTEN_STATE = 0x0a;
 
 export function listenKey(s: ListenSpec): string {
   return `${s.family}/${s.addr ?? '*'}%${s.ifname ?? ''}:${s.port}>${s.target}`;
@@ -69,28 +69,10 @@ export function autoListeners(ports: Iterable<number>, fam: Families): ListenSpe
 
 /**
  * Adds to `out` the ports of the listening sockets in a /proc/net/tcp or tcp6 text, except those bound
- * to loopback. Lines: `sl local_address rem_address st ...`, the port in hex after the colon.
+ * to loopback.
  */
 export function listeningPorts(text: string, out: Set<number> = new Set()): Set<number> {
-  for (const line of text.split('\n')) {
-    const f = line.trim().split(/\s+/);
-    if (f.length < 4 || !/^\d+:$/.test(f[0]!)) continue;
-    if (parseInt(f[3]!, 16) !== TCP_LISTEN_STATE) continue;
-    const [addr, port] = f[1]!.split(':');
-    if (addr === undefined || port === undefined || isLoopbackHex(addr)) continue;
-    const p = parseInt(port, 16);
-    if (p > 0 && p < 65536) out.add(p);
-  }
-  return out;
-}
-
-/** A /proc/net address in hex (kernel byte order): 127.0.0.0/8, ::1, ::ffff:127.x.y.z. */
-function isLoopbackHex(addr: string): boolean {
-  const a = addr.toUpperCase();
-  if (a.length === 8) return a.endsWith('7F');
-  if (a.length !== 32) return false;
-  if (a === '00000000000000000000000001000000') return true;
-  return a.startsWith('0000000000000000FFFF0000') && a.endsWith('7F');
+  return boundPorts(text, ProcState.TcpListen, out);
 }
 
 /** What to open and what to close to go from the `open` keys to the `wanted` listeners. */

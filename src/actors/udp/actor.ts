@@ -14,7 +14,7 @@
  *   payload and writes the frames to its tap writer (one write per frame). A stale event (old generation)
  *   is ignored. Reading stops after a budget and goes on at the next turn of the event loop.
  * - -u listeners (forward.ts): static ones at start; with `auto`, the namespace's bound ports are read
- *   every second through the namespace helper (procnet.ts) and listeners follow them. A datagram on a
+ *   every second through the namespace helper (common/procnet.ts) and listeners follow them. A datagram on a
  *   listener opens (or refreshes) an inbound flow that remembers the sender; the guest's replies go back
  *   to it with sendto on the listener, so they leave from the forwarded port.
  * - Errors: flow sockets have IP_RECVERR/IPV6_RECVERR; EPOLLERR drains the error queue and each error
@@ -41,7 +41,7 @@ import { TapWriter } from '../common/tap-writer.js';
 import { FlowTable, flowKey, timeoutsFromEnv, type Flow } from './state.js';
 import { guestViewOfPeer, makeAddressMap, outboundTarget, type AddressMap, type Family } from './mapping.js';
 import { autoListeners, listenKey, staticListeners, udpForwardPlan, type ListenSpec, type UdpForwardPlan } from './forward.js';
-import { autoPorts } from './procnet.js';
+import { autoPorts } from '../common/procnet.js';
 import { buildUdpIcmpError, icmpForConnectError, icmpForSockErr, ICMP6_ERROR_MAX } from './icmp-error.js';
 import { openFlowSocket, openListener } from './sockets.js';
 

@@ -3,7 +3,7 @@
  *
  * - `-u SPEC` given: its ports ('spec' or 'all'), each to its target port, bound to the SPEC's address
  *   and interface if any; 'none' nothing; 'auto' (pasta) the UDP ports bound in the namespace, followed
- *   at run time (procnet.ts).
+ *   at run time (common/procnet.ts).
  * - `-u` not given: UDP follows TCP, as the man page says: TCP's forwarded ports, without translation
  *   (the same port number inside), or with `-t auto` the ports bound in the namespace, TCP listeners
  *   included (what Debian's 2023 pasta does in that mode).

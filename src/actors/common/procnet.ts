@@ -1,5 +1,6 @@
 /**
- * `-u auto`: which ports are bound inside the namespace, read from its /proc/net/{udp,udp6,tcp,tcp6}.
+ * `-t auto` / `-u auto`: which ports are bound inside the namespace, read from its
+ * /proc/net/{udp,udp6,tcp,tcp6} (shared by the tcp and udp actors).
  *
  * A line of those files is `sl local_address rem_address st ...`, addresses in hex as the kernel
  * stores them (IPv4: one 32-bit word; IPv6: four, each in host byte order, little-endian here), the port
