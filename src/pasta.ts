@@ -164,26 +164,29 @@ export async function runPasta(cfg: Config, target: PastaTarget): Promise<number
   const logCfg = runtimeLogConfig(cfg);
   const log = createLogger(logCfg);
   const host = readHostNetwork(cfg);
-  const ns = await attachNamespace(namespaceTarget(target));
-  const cleanup: (() => void | Promise<void>)[] = [() => ns.close()];
+  const plan = namespacePlan(cfg, host);
+  // -p: the global header once, truncating; every actor then appends whole records (pcap-writer.ts)
+  if (cfg.pcapFile !== null) writeFileSync(cfg.pcapFile, pcapGlobalHeader());
+  // The namespace helper and the actors start in parallel: both are Node start-ups.
+  const attaching = attachNamespace(namespaceTarget(target));
+  const router = new Router({
+    mode: cfg.actors.separateProcesses ? 'process' : 'thread',
+    log,
+    actorConfig: actorConfigFor(cfg, host, guestNetwork(cfg, host, plan), logCfg),
+    nsRequest: (msg) => attaching.then((ns) => ns.request(msg)),
+    trace: cfg.actors.trace.includes('router'),
+  });
+  const [attached, started] = await Promise.allSettled([attaching, router.start()]);
+  const cleanup: (() => void | Promise<void>)[] = [() => logCounters(router, log), () => router.stop()];
+  if (attached.status === 'fulfilled') cleanup.push(() => attached.value.close());
   try {
-    const plan = namespacePlan(cfg, host);
+    if (attached.status === 'rejected') throw attached.reason;
+    if (started.status === 'rejected') throw started.reason;
+    const ns = attached.value;
     const tap = await openTap(ns, plan.ifname);
     log.debug(`tap ${tap.name} opened in the namespace (helper pid ${ns.pid})`);
     if (cfg.ns.configNet) await configureNet(ns, { ...plan, ifname: tap.name }, log);
     if (target.kind === 'spawn' && !cfg.disabled.icmp) await enablePingSockets(ns, log);
-    // -p: the global header once, truncating; every actor then appends whole records (pcap-writer.ts)
-    if (cfg.pcapFile !== null) writeFileSync(cfg.pcapFile, pcapGlobalHeader());
-    const router = new Router({
-      mode: cfg.actors.separateProcesses ? 'process' : 'thread',
-      log,
-      actorConfig: actorConfigFor(cfg, host, guestNetwork(cfg, host, plan), logCfg),
-      nsRequest: (msg) => ns.request(msg),
-      trace: cfg.actors.trace.includes('router'),
-    });
-    cleanup.unshift(() => router.stop());
-    cleanup.unshift(() => logCounters(router, log));
-    await router.start();
     router.addKeptFd(tap.fd, Proto.Tap, 0, 0, EPOLLIN | EPOLLRDHUP | EPOLLET);
     if (cfg.pidFile !== null) writeFileSync(cfg.pidFile, `${process.pid}\n`);
     signalReady();
