@@ -44,7 +44,7 @@ test('bad values are rejected with the option and the value named', (t) => {
 });
 
 test('options that are not built yet are refused by name, not ignored', (t) => {
-  oneLineError(t, ['-T', '22', '--', 'true'], /^pasta: option --tcp-ns is not supported yet$/);
+  oneLineError(t, ['-U', '22', '--', 'true'], /^pasta: option --udp-ns is not supported yet$/);
   oneLineError(t, ['--fd', '5', '--', 'true'], /^pasta: option --fd is not supported yet$/);
   oneLineError(t, ['--control', '/tmp/pa-control.sock', '--', 'true'], /^pasta: option --control is not supported yet$/);
 });
@@ -52,4 +52,9 @@ test('options that are not built yet are refused by name, not ignored', (t) => {
 test('passt refuses options it does not build yet by name, and a socket path it cannot use', (t) => {
   oneLineError(t, ['-f', '--control', '/tmp/pa-control.sock'], /^passt: option --control is not supported yet$/, PASST);
   oneLineError(t, ['-f', '-s', '/proc/version'], /^passt: \/proc\/version exists and is not a socket$/, PASST);
+});
+
+test('-T auto is refused until it is built; -T with ports is accepted', (t) => {
+  oneLineError(t, ['-T', 'auto', '--', 'true'], /^pasta: -T auto is not supported yet/);
+  t.is(run(PASTA, ['-T', '61234', '--', 'true'], 30_000).status, 0);
 });

@@ -48,6 +48,8 @@ export interface WorldOptions {
   topo?: Topology;
   /** the host namespace's /etc/resolv.conf */
   resolvConf?: string;
+  /** loopback -t connections take the splice path (default: off, PASST_ACTORS_NO_SPLICE=1: the tap path) */
+  splice?: boolean;
 }
 
 /** Starts our pasta in the host namespace, attached to a new guest namespace (`--netns`). */
@@ -58,7 +60,8 @@ export async function startWorld(t: ExecutionContext, args: string[], opts: Worl
   const dir = tempDir(t, 'tcp-');
   const logFile = join(dir, 'pasta.log'), pidFile = join(dir, 'pid');
   const argv = [PASTA, '-f', '-d', '-l', logFile, '-P', pidFile, '--config-net', '-I', GUEST_IF, ...(opts.actors ? ['--actors'] : []), ...args, '--netns', guest];
-  const pasta = background(t, 'ip', ['netns', 'exec', topo.host, ...argv]);
+  const knob = opts.splice ? [] : ['env', 'PASST_ACTORS_NO_SPLICE=1'];
+  const pasta = background(t, 'ip', ['netns', 'exec', topo.host, ...knob, ...argv]);
   const log = () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');
   await waitFor('pasta serving the guest', () => existsSync(pidFile) && guestAddressed(guest), 20_000, 100).catch((e: Error) => {
     throw new Error(`${e.message}; pasta said: ${pasta.err()}${log()}`);

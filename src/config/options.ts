@@ -132,6 +132,7 @@ export const IMPLEMENTED_OPTIONS: ReadonlySet<string> = new Set([
   'no-icmp',
   'udp-ports',
   'tcp-ports',
+  'tcp-ns',
   'no-tcp',
   'dns-forward',
   'outbound',

@@ -165,3 +165,38 @@ test.serial('tap EOF: the tap actor reports it and the router tells its owner (p
   t.is(await counter(router, 'tap', 'frames-in'), 1, 'frames before the EOF were still read');
   t.false(events.some((e) => e.t === 'actor-exit'), 'no actor died');
 });
+
+test.serial('resetActors restarts on purpose, not counted by the policy; after removeKeptFd the next client socket is served', async (t) => {
+  const events: RouterEvent[] = [];
+  const log = createLogger({ level: 'error', stderr: false, prog: 'test' });
+  const router = new Router({
+    mode: 'thread',
+    log,
+    actors: ['tap', 'udp'],
+    policy: { restart: 'permanent', intensity: 1, periodMs: 60_000, shutdownMs: 500 },
+    actorConfig: () => ({ mode: 'passt', log: { level: 'error', stderr: false, prog: 'test' }, trace: false, net: { mtu: 65520, ourMac: '02:00:00:00:00:01' }, cli: defaultConfig('passt'), host: HOST }),
+    tapWriters: false,
+  });
+  router.on((e) => events.push(e));
+  t.teardown(() => router.stop());
+  await router.start();
+  for (let i = 0; i < 3; i++) await router.resetActors(['udp']); // a policy of 1 restart would give up on the 2nd crash
+  t.false(events.some((e) => e.t === 'fatal'));
+  t.is(events.filter((e) => e.t === 'actor-ready' && e.name === 'udp').length, 4, 'started, then reset three times');
+  // passt's client sequence: a client leaves (the tap actor reports it), its socket is removed, the next one is served
+  const [first, firstPeer] = native.socketpair('stream');
+  router.addKeptFd(first, Proto.Tap, 0, 0, EPOLLIN | EPOLLET);
+  native.close(firstPeer);
+  await until('tap-closed', () => (events.some((e) => e.t === 'tap-closed') ? true : undefined));
+  router.removeKeptFd(Proto.Tap, 0, 0);
+  const [second, secondPeer] = native.socketpair('stream');
+  t.teardown(() => native.close(secondPeer, true));
+  router.addKeptFd(second, Proto.Tap, 0, 0, EPOLLIN | EPOLLET);
+  const frame = strayAckFrame();
+  const framed = new Uint8Array(4 + frame.length);
+  new DataView(framed.buffer).setUint32(0, frame.length);
+  framed.set(frame, 4);
+  native.write(secondPeer, framed, 0, framed.length);
+  await until('the next client is read', async () => ((await counter(router, 'tap', 'frames-in')) === 1 ? true : undefined));
+  t.false(events.some((e) => e.t === 'fatal'));
+});

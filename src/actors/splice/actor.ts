@@ -1,10 +1,388 @@
 /**
- * The splice actor. Theory of operation: see ARCHITECTURE.md. Until the splice fast path lands, this actor is a
- * supervised placeholder that counts every frame it is handed as dropped (`drop:not-implemented`).
+ * The splice actor: the loopback fast path between the host and the namespace (pasta only).
+ *
+ * Theory of operation
+ * - Inbound (`-t`): the tcp actor owns the listeners. A connection it accepts from a loopback peer
+ *   (127.0.0.0/8, ::1) is handed here over the tcp–splice link (`splice-accept {family, port}` + the
+ *   accepted socket, never registered in epoll by the tcp actor). This actor asks the namespace helper
+ *   (through the router: `ns {open-socket}`) for a TCP socket created inside the namespace, connects it
+ *   (non-blocking) to the namespace's loopback at the target port, and joins the two sockets.
+ * - Outbound (`-T SPEC`): this actor listens on the namespace's loopback (127.0.0.1 / ::1, or the SPEC's
+ *   address) with sockets the helper created there, bound and listening from here (a socket keeps the
+ *   namespace it was created in). A connection accepted there is joined the same way to a host socket
+ *   connecting to the host's loopback at the target port. `-T auto` (the default) is not built yet: no
+ *   listener. Addresses not there yet at start (EADDRNOTAVAIL: ::1 comes with lo going up) are retried.
+ * - Data moves socket -> pipe -> socket with splice(2) in both directions (state.ts `pump`), never
+ *   through JavaScript. Pipes are made large (F_SETPIPE_SZ) and pooled. EOF on one side becomes
+ *   shutdown(SHUT_WR) on the other once its pipe is drained; an error on either side resets both
+ *   (SO_LINGER {1, 0} + close); a refused connect in the namespace resets the accepted socket.
+ * - Both sockets are registered edge-triggered (EPOLLIN|EPOLLOUT|EPOLLRDHUP) as (Proto.Splice,
+ *   aux = generation << 1 | side, handle = connection slot); stale readiness of a reused slot is ignored.
+ *   -T listeners are (Proto.Splice, aux 0, listener id).
+ *   Any readiness pumps both directions; a pump that spent its budget is resumed with setImmediate.
+ * - Owns: the connection sockets (the router holds duplicates of the registered ones: `epollDel` before
+ *   each close), the pipes (not in epoll: a pipe only fills or drains as its sockets do), the sockets
+ *   waiting for their namespace peer. On a crash, the router closes its duplicates (process mode: the
+ *   kernel closes the rest), so the spliced connections end; new ones are served by the new incarnation.
+ * - Counters: `flows-opened` (`flows-inbound` for -t, `flows-outbound` for -T), `flows-closed`,
+ *   `flows-reset`, `bytes-in` (host -> namespace), `bytes-out`, `connect-error:ERRNO|CODE`,
+ *   `error:CODE`, `ns-socket-error`, `pipe-error`, `stale-event`.
  */
-import type { Actor, ActorEnv } from '../../runtime/actor.js';
-import { createPendingActor } from '../common/pending-actor.js';
+import { constants as C, native, ErrnoError } from '../../native/index.js';
+import type { Actor, ActorEnv, Sender } from '../../runtime/actor.js';
+import type { Msg } from '../../runtime/channel.js';
+import { Proto } from '../../runtime/epoll-ref.js';
+import {
+  Side, finished, loopbackOf, newDirection, newSide, pump,
+  type Conn, type Pipe, type SideState, type SpliceIo,
+} from './state.js';
+import { staticListeners, type ListenSpec } from '../tcp/listen.js';
+
+/** Pipe capacity asked with F_SETPIPE_SZ (falls back to the default size if refused). */
+export const PIPE_SIZE = 1 << 20;
+const PIPE_POOL_MAX = 64;
+/** bytes one pump may move before yielding to other connections */
+const PUMP_BUDGET = 8 << 20;
+const SOCK_EVENTS = (C.EPOLLIN | C.EPOLLOUT | C.EPOLLRDHUP | C.EPOLLET) >>> 0;
+const GEN_MASK = 0x7fffff;
+/** aux of a -T listener (a connection's aux is generation << 1 | side, and generations start at 1) */
+const LISTENER_AUX = 0;
+const LISTEN_BACKLOG = 1024;
+const LISTEN_TRIES = 10;
+const LISTEN_EVENTS = (C.EPOLLIN | C.EPOLLET) >>> 0;
+
+const io: SpliceIo = {
+  splice: (i, o, len) => native.splice(i, o, len),
+  shutWrite: (fd) => native.shutdown(fd, 1),
+};
+
+interface NsListener {
+  fd: number;
+  spec: ListenSpec;
+}
+
+class SpliceActor implements Actor {
+  readonly #env: ActorEnv;
+  readonly #conns: (Conn | undefined)[] = [];
+  readonly #free: number[] = [];
+  readonly #pipes: Pipe[] = [];
+  /** accepted sockets waiting for their namespace peer */
+  readonly #opening = new Set<number>();
+  readonly #nsWaiters = new Map<number, (fd: number | null) => void>();
+  readonly #listeners = new Map<number, NsListener>();
+  #stopped = false;
+  readonly #listenTries = new Map<ListenSpec, number>();
+  readonly #timers: NodeJS.Timeout[] = [];
+  readonly #again = new Set<Conn>();
+  #gen = 1;
+  #nextId = 1;
+  #immediate: NodeJS.Immediate | undefined;
+
+  constructor(env: ActorEnv) {
+    this.#env = env;
+    const { cli, mode } = env.config;
+    if (mode !== 'pasta' || cli.disabled.tcp) return;
+    const fam = { v4: cli.ipOnly !== 'ipv6', v6: cli.ipOnly !== 'ipv4' };
+    for (const spec of staticListeners(cli.forward.tcpOut, fam)) this.#openNsListener(spec);
+  }
+
+  onMessage(from: Sender, msg: Msg, fds: number[]): void {
+    if (msg.t === 'splice-accept' && fds.length === 1) return this.#accepted(msg, fds[0]!);
+    if (msg.t === 'ns-reply' && from === 'router') return this.#nsReply(msg, fds);
+    for (const fd of fds) native.close(fd, true);
+  }
+
+  onReady(proto: number, aux: number, handle: number, events: number): void {
+    if (proto !== Proto.Splice) return;
+    if (aux === LISTENER_AUX) return this.#acceptNs(handle);
+    const c = this.#conns[handle];
+    if (!c || c.gen !== aux >>> 1) return this.#env.counters.add('stale-event');
+    if (c.connecting && (aux & 1) === Side.B) return this.#connectDone(c, events);
+    if (events & C.EPOLLERR) return this.#sockError(c, (aux & 1) === Side.A ? c.a : c.b);
+    this.#run(c);
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    for (const t of this.#timers) clearTimeout(t);
+    clearImmediate(this.#immediate);
+    for (const c of this.#conns) if (c) this.#close(c, false);
+    for (const fd of this.#opening) native.close(fd, true);
+    this.#opening.clear();
+    for (const [id, l] of this.#listeners) {
+      this.#env.epollDel(Proto.Splice, LISTENER_AUX, id);
+      native.close(l.fd, true);
+    }
+    this.#listeners.clear();
+    for (const p of this.#pipes) closePipe(p);
+    this.#pipes.length = 0;
+  }
+
+  // --- opening -----------------------------------------------------------------------------------
+
+  /** A TCP socket created inside the namespace (by the helper, through the router); null on failure. */
+  #nsSocket(family: 4 | 6, done: (fd: number | null) => void): void {
+    const id = this.#nextId++;
+    this.#nsWaiters.set(id, done);
+    const req = { t: 'open-socket', family: family === 4 ? C.AF_INET : C.AF_INET6, type: C.SOCK_STREAM, protocol: 0 };
+    this.#env.toRouter({ t: 'ns', id, req });
+  }
+
+  #nsReply(msg: Msg, fds: number[]): void {
+    const done = this.#nsWaiters.get(Number(msg.id));
+    for (const extra of fds.slice(1)) native.close(extra, true);
+    const fd = fds[0];
+    if (!done) {
+      if (fd !== undefined) native.close(fd, true);
+      return;
+    }
+    this.#nsWaiters.delete(Number(msg.id));
+    if (fd !== undefined && msg.error === undefined) return done(fd);
+    this.#env.counters.add('ns-socket-error');
+    if (fd !== undefined) native.close(fd, true);
+    done(null);
+  }
+
+  /** A loopback connection accepted on a -t listener: joined to a namespace socket to its loopback. */
+  #accepted(msg: Msg, fd: number): void {
+    const family = msg.family === 6 ? 6 : 4;
+    const port = Number(msg.port);
+    this.#opening.add(fd);
+    this.#nsSocket(family, (nsFd) => {
+      if (!this.#opening.delete(fd)) {
+        if (nsFd !== null) native.close(nsFd, true);
+        return;
+      }
+      if (nsFd === null) return resetClose(fd);
+      this.#join(fd, nsFd, family, port, false);
+    });
+  }
+
+  /** Connects B to the loopback (of B's namespace) at `port` and joins it to A; resets A on failure. */
+  #join(fdA: number, fdB: number, family: 4 | 6, port: number, outbound: boolean): void {
+    let pending: boolean;
+    try {
+      native.setNonBlocking(fdB, true);
+      pending = native.connectInet(fdB, loopbackOf(family), port) !== 0;
+    } catch (e) {
+      this.#env.counters.add(`connect-error:${codeOf(e)}`);
+      native.close(fdB, true);
+      return resetClose(fdA);
+    }
+    const pipes = this.#takePipes();
+    if (!pipes) {
+      native.close(fdB, true);
+      return resetClose(fdA);
+    }
+    const c = this.#insert(fdA, fdB, pipes, pending, outbound);
+    if (!pending) this.#run(c);
+  }
+
+  // --- -T: listeners on the namespace's loopback ---------------------------------------------------
+
+  #openNsListener(spec: ListenSpec): void {
+    this.#nsSocket(spec.family, (fd) => {
+      if (fd === null) return this.#env.log.warn(`-T: no socket in the namespace for port ${spec.port}`);
+      if (this.#stopped) return native.close(fd, true);
+      try {
+        native.setsockoptInt(fd, C.SOL_SOCKET, C.SO_REUSEADDR, 1);
+        if (spec.family === 6) native.setsockoptInt(fd, C.IPPROTO_IPV6, C.IPV6_V6ONLY, 1);
+        native.bindInet(fd, spec.addr ?? loopbackOf(spec.family), spec.port);
+        native.listen(fd, LISTEN_BACKLOG);
+      } catch (e) {
+        native.close(fd, true);
+        return this.#listenFailed(spec, e);
+      }
+      const id = this.#nextId++;
+      this.#listeners.set(id, { fd, spec });
+      this.#env.epollAdd(fd, Proto.Splice, LISTENER_AUX, id, LISTEN_EVENTS);
+    });
+  }
+
+  /**
+   * The namespace's loopback address may not be there yet right after start (IPv6 ::1 comes with lo
+   * going up): EADDRNOTAVAIL is retried every second for a while; anything else is a warning.
+   */
+  #listenFailed(spec: ListenSpec, e: unknown): void {
+    const tries = (this.#listenTries.get(spec) ?? 0) + 1;
+    this.#listenTries.set(spec, tries);
+    if (e instanceof ErrnoError && e.code === 'EADDRNOTAVAIL' && tries < LISTEN_TRIES) {
+      this.#timers.push(setTimeout(() => this.#openNsListener(spec), 1000));
+      return;
+    }
+    this.#env.log.warn(`-T: cannot listen on port ${spec.port} in the namespace: ${e instanceof Error ? e.message : String(e)}`);
+  }
+
+  /** Connections to a -T listener: each joined to a host socket connecting to the host's loopback. */
+  #acceptNs(id: number): void {
+    const l = this.#listeners.get(id);
+    if (!l) return;
+    for (;;) {
+      let a: { fd: number } | null;
+      try {
+        a = native.accept(l.fd);
+      } catch (e) {
+        return this.#env.counters.add(`accept-error:${codeOf(e)}`);
+      }
+      if (!a) return;
+      let host: number;
+      try {
+        host = native.socket(l.spec.family === 4 ? C.AF_INET : C.AF_INET6, C.SOCK_STREAM, 0);
+      } catch (e) {
+        this.#env.counters.add(`socket-error:${codeOf(e)}`);
+        resetClose(a.fd);
+        continue;
+      }
+      this.#join(a.fd, host, l.spec.family, l.spec.target, true);
+    }
+  }
+
+  #insert(fdA: number, fdB: number, pipes: [Pipe, Pipe], connecting: boolean, outbound: boolean): Conn {
+    const index = this.#free.pop() ?? this.#conns.length;
+    const gen = this.#gen;
+    this.#gen = (this.#gen + 1) & GEN_MASK || 1;
+    const c: Conn = {
+      index, gen, a: newSide(fdA), b: newSide(fdB),
+      ab: newDirection(pipes[0]), ba: newDirection(pipes[1]), connecting, outbound,
+    };
+    this.#conns[index] = c;
+    this.#env.epollAdd(fdA, Proto.Splice, (gen << 1) | Side.A, index, SOCK_EVENTS);
+    this.#env.epollAdd(fdB, Proto.Splice, (gen << 1) | Side.B, index, SOCK_EVENTS);
+    this.#env.counters.add('flows-opened');
+    this.#env.counters.add(outbound ? 'flows-outbound' : 'flows-inbound');
+    return c;
+  }
+
+  #connectDone(c: Conn, events: number): void {
+    let err = 0;
+    try {
+      err = native.getsockoptInt(c.b.fd, C.SOL_SOCKET, C.SO_ERROR);
+    } catch (e) {
+      err = (e as ErrnoError).errno ?? -1;
+    }
+    if (err !== 0 || (events & (C.EPOLLERR | C.EPOLLHUP)) !== 0) {
+      this.#env.counters.add(`connect-error:${err}`);
+      return this.#close(c, true);
+    }
+    if ((events & C.EPOLLOUT) === 0) return;
+    c.connecting = false;
+    this.#run(c);
+  }
+
+  // --- data --------------------------------------------------------------------------------------
+
+  /** Pumps both directions; closes the connection when both are done, resets it on an error. */
+  #run(c: Conn): void {
+    if (c.connecting || this.#conns[c.index] !== c) return;
+    let more = false;
+    try {
+      const inBefore = c.ab.bytes, outBefore = c.ba.bytes;
+      more = pump(c.a, c.b, c.ab, io, PUMP_BUDGET) === 'budget';
+      more = pump(c.b, c.a, c.ba, io, PUMP_BUDGET) === 'budget' || more;
+      const ab = c.ab.bytes - inBefore, ba = c.ba.bytes - outBefore;
+      this.#env.counters.add('bytes-in', c.outbound ? ba : ab);
+      this.#env.counters.add('bytes-out', c.outbound ? ab : ba);
+    } catch (e) {
+      this.#env.counters.add(`error:${codeOf(e)}`);
+      return this.#close(c, true);
+    }
+    if (finished(c)) return this.#close(c, false);
+    if (more) this.#later(c);
+  }
+
+  /** A connection with bytes still to move after its budget: resume it after other events. */
+  #later(c: Conn): void {
+    this.#again.add(c);
+    this.#immediate ??= setImmediate(() => {
+      this.#immediate = undefined;
+      const batch = [...this.#again];
+      this.#again.clear();
+      for (const x of batch) this.#run(x);
+    });
+  }
+
+  #sockError(c: Conn, s: SideState): void {
+    let err = 0;
+    try {
+      err = native.getsockoptInt(s.fd, C.SOL_SOCKET, C.SO_ERROR);
+    } catch {
+      err = -1;
+    }
+    this.#env.counters.add(`error:${err}`);
+    this.#close(c, true);
+  }
+
+  /** Removes both sockets from epoll, closes them (with a RST if `reset`), frees the slot and pipes. */
+  #close(c: Conn, reset: boolean): void {
+    this.#env.epollDel(Proto.Splice, (c.gen << 1) | Side.A, c.index);
+    this.#env.epollDel(Proto.Splice, (c.gen << 1) | Side.B, c.index);
+    if (reset) {
+      resetClose(c.a.fd);
+      resetClose(c.b.fd);
+    } else {
+      native.close(c.a.fd, true);
+      native.close(c.b.fd, true);
+    }
+    this.#givePipe(c.ab);
+    this.#givePipe(c.ba);
+    this.#conns[c.index] = undefined;
+    this.#free.push(c.index);
+    this.#again.delete(c);
+    this.#env.counters.add(reset ? 'flows-reset' : 'flows-closed');
+  }
+
+  // --- pipes -------------------------------------------------------------------------------------
+
+  #takePipes(): [Pipe, Pipe] | null {
+    const p = this.#takePipe();
+    const q = p ? this.#takePipe() : null;
+    if (p && q) return [p, q];
+    if (p) this.#pipes.push(p);
+    this.#env.counters.add('pipe-error');
+    return null;
+  }
+
+  #takePipe(): Pipe | null {
+    const pooled = this.#pipes.pop();
+    if (pooled) return pooled;
+    for (const size of [PIPE_SIZE, 0]) {
+      try {
+        const [r, w] = native.pipe(size);
+        return { r, w, size: size || 65536 };
+      } catch {
+        // F_SETPIPE_SZ refused (per-user pipe limits): try the default size
+      }
+    }
+    return null;
+  }
+
+  /** A drained pipe goes back to the pool; one with bytes left in it is closed. */
+  #givePipe(d: { pipe: Pipe; pending: number }): void {
+    if (d.pending === 0 && this.#pipes.length < PIPE_POOL_MAX) this.#pipes.push(d.pipe);
+    else closePipe(d.pipe);
+  }
+}
+
+function closePipe(p: Pipe): void {
+  native.close(p.r, true);
+  native.close(p.w, true);
+}
+
+/** SO_LINGER {1, 0} then close: the peer gets a RST. */
+function resetClose(fd: number): void {
+  try {
+    native.setLinger(fd, 1, 0);
+  } catch {
+    // not a connected socket any more: a plain close will do
+  }
+  native.close(fd, true);
+}
+
+function codeOf(e: unknown): string {
+  if (e instanceof ErrnoError) return e.code;
+  throw e;
+}
 
 export function createActor(env: ActorEnv): Actor {
-  return createPendingActor(env, 'the splice fast path');
+  return new SpliceActor(env);
 }

@@ -38,6 +38,7 @@ import { FlowTable, flowKey } from './flow-table.js';
 import { KernelIo, enablePeekOffset, errnoOf } from './kernel-io.js';
 import { autoListeners, diffListeners, listenKey, listeningPorts, staticListeners, type Families, type ListenSpec } from './listen.js';
 import { SegmentWriter } from './segment.js';
+import { isLoopbackPeer, spliceEnabled } from '../splice/state.js';
 import {
   FlowState, connected, flush, initOutbound, newFlow, onSegment, onSocketEvents, onTimer, openInbound, resetFor,
   type FlowAddr, type SegmentIn, type TcpFlow,
@@ -91,6 +92,8 @@ class TcpActor implements Actor {
   #ticker: NodeJS.Timeout | undefined;
   #nextId = 1;
   #scanning = false;
+  /** loopback peers of -t listeners go to the splice actor (pasta; PASST_ACTORS_NO_SPLICE=1 turns it off) */
+  readonly #splice: boolean;
 
   constructor(env: ActorEnv) {
     this.#env = env;
@@ -104,6 +107,7 @@ class TcpActor implements Actor {
     this.#plan = planAddresses(env.config, readNameservers());
     this.#fam = { v4: cli.ipOnly !== 'ipv6' && this.#plan.guest4 !== null, v6: cli.ipOnly !== 'ipv4' && this.#plan.guest6 !== null };
     this.#mss = { 4: Math.min(0xffff, net.mtu - 40), 6: Math.min(0xffff, net.mtu - 60) };
+    this.#splice = spliceEnabled(env.config.mode);
     if (cli.disabled.tcp) return;
     for (const s of staticListeners(cli.forward.tcpIn, this.#fam)) this.#openListener(s, false);
     if (cli.forward.tcpIn.mode === 'auto' && env.config.mode === 'pasta') this.#startAutoScan();
@@ -327,8 +331,26 @@ class TcpActor implements Actor {
         return;
       }
       if (!a) return;
+      if (this.#spliced(l.spec, a.fd, a.addr)) continue;
       this.#inbound(l.spec, a.fd, a.addr, a.port, performance.now());
     }
+  }
+
+  /**
+   * A connection from a loopback peer (pasta, splicing on) goes to the splice actor, which joins it to a
+   * socket on the namespace's loopback. The socket moves (never registered here); true if it was handed.
+   * If the splice actor is down right now, the connection takes the tap path.
+   */
+  #spliced(spec: ListenSpec, fd: number, peer: string): boolean {
+    if (!this.#splice || !isLoopbackPeer(peer)) return false;
+    const copy = native.dup(fd);
+    if (!this.#env.toPeer('splice', { t: 'splice-accept', family: spec.family, port: spec.target }, [copy])) {
+      this.#env.counters.add('splice-unavailable');
+      return false;
+    }
+    native.close(fd, true);
+    this.#env.counters.add('flows-spliced');
+    return true;
   }
 
   /** An accepted host connection becomes a SYN to the guest (or is reset if it cannot be shown to it). */
