@@ -10,7 +10,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { ROOT, run, waitFor } from './helpers.js';
+import { ROOT, run } from './helpers.js';
+import { consoleOf, type GuestConsole } from './passt-guest.js';
 
 export const VM_DIR = process.env.PASST_VM_DIR ?? '/var/cache/passt-actors/vm';
 export const QEMU = '/usr/bin/qemu-system-x86_64';
@@ -46,15 +47,10 @@ export function initrdWith(dir: string, files: Record<string, string>): string {
   return path;
 }
 
-export interface Vm {
+export interface Vm extends GuestConsole {
   child: ChildProcess;
   /** the console so far */
   console: () => string;
-  /** values of the guest's `GUEST key ...` lines, in order */
-  lines: (key: string) => string[];
-  /** waits for a `GUEST key ...` line and returns what follows the key */
-  expect: (key: string, timeoutMs?: number) => Promise<string>;
-  exited: Promise<number | null>;
 }
 
 /** Boots the guest on passt's socket; killed at teardown if it is still running. */
@@ -62,7 +58,7 @@ export function bootVm(t: ExecutionContext, initrd: string, socket: string, mac:
   const args = [
     '-accel', 'tcg', '-m', '256', '-smp', '1', '-nodefaults', '-no-reboot', '-display', 'none', '-monitor', 'none',
     '-serial', 'stdio', '-kernel', join(VM_DIR, 'vmlinuz'), '-initrd', initrd,
-    '-append', 'console=ttyS0 panic=-1 quiet loglevel=3 ipv6.disable=0',
+    '-append', 'console=ttyS0 panic=-1 quiet loglevel=3',
     '-device', `virtio-net-pci,netdev=s,mac=${mac}`,
     '-netdev', `stream,id=s,server=off,addr.type=unix,addr.path=${socket}`,
   ];
@@ -72,18 +68,5 @@ export function bootVm(t: ExecutionContext, initrd: string, socket: string, mac:
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   t.teardown(() => void (child.exitCode === null && child.signalCode === null && child.kill('SIGKILL')));
-  const lines = (key: string) =>
-    out.split(/\r?\n/).flatMap((l) => {
-      const m = /GUEST (\S+) ?(.*)$/.exec(l);
-      return m && m[1] === key ? [m[2]!.trim()] : [];
-    });
-  const expect = async (key: string, timeoutMs = 60_000) => {
-    await waitFor(`the guest's "${key}" line`, () => lines(key).length > 0 || child.exitCode !== null, timeoutMs, 50).catch((e: Error) => {
-      throw new Error(`${e.message}\n--- console ---\n${out}`);
-    });
-    const v = lines(key)[0];
-    if (v === undefined) throw new Error(`the guest ended before "${key}"\n--- console ---\n${out}`);
-    return v;
-  };
-  return { child, console: () => out, lines, expect, exited };
+  return { child, console: () => out, ...consoleOf(() => out, () => child.exitCode !== null, exited) };
 }
