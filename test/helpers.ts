@@ -72,7 +72,8 @@ export interface Background {
 }
 
 export function background(t: ExecutionContext, cmd: string, args: string[]): Background {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // its own process group, so teardown also ends what it forked (`ip netns exec` forks its command)
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let out = '', err = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
@@ -80,7 +81,11 @@ export function background(t: ExecutionContext, cmd: string, args: string[]): Ba
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
   t.teardown(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // the group is already gone
+    }
   });
   return { child, out: () => out, err: () => err, exited };
 }
