@@ -13,7 +13,8 @@
 #   concatenated archives), so one initramfs serves every test run.
 set -euo pipefail
 OUT=${PASST_VM_DIR:-/var/cache/passt-actors/vm}
-[ -s "$OUT/vmlinuz" ] && [ -s "$OUT/initramfs.cpio.gz" ] && exit 0
+FORMAT=2 # bump when the initramfs changes: a cache of another format is rebuilt
+[ -s "$OUT/vmlinuz" ] && [ -s "$OUT/initramfs.cpio.gz" ] && [ "$(cat "$OUT/format" 2>/dev/null)" = "$FORMAT" ] && exit 0
 mkdir -p "$OUT"
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
@@ -46,7 +47,7 @@ R="$WORK/root"
 mkdir -p "$R"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,run,etc,lib/modules,var/lib}
 dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'install ok installed' || { echo "busybox-static is needed" >&2; exit 1; }
 cp /bin/busybox "$R/bin/busybox"
-# the virtio-net driver stack, in load order (dependencies first)
+# the virtio-net driver stack (/init loads them in dependency order, whatever this kernel's is)
 for m in drivers/virtio/virtio.ko drivers/virtio/virtio_ring.ko drivers/virtio/virtio_pci_modern_dev.ko \
          drivers/virtio/virtio_pci_legacy_dev.ko drivers/virtio/virtio_pci.ko net/core/failover.ko \
          drivers/net/net_failover.ko drivers/net/virtio_net.ko; do
@@ -82,9 +83,15 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 mount -t tmpfs tmp /tmp
-for m in virtio virtio_ring virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net; do
-  insmod /lib/modules/$m.ko || echo "GUEST insmod $m failed"
+# dependencies first, whichever they are in this kernel: retry what failed until nothing is left
+pending="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net"
+for pass in 1 2 3 4 5 6 7 8; do
+  left=""
+  for m in $pending; do insmod /lib/modules/$m.ko 2>/dev/null || left="$left $m"; done
+  pending=$left
+  [ -z "$pending" ] && break
 done
+[ -z "$pending" ] || echo "GUEST insmod failed:$pending"
 ip link set lo up
 if [ -f /test.sh ]; then sh /test.sh; else echo "GUEST no /test.sh"; fi
 echo "GUEST done"
@@ -98,4 +105,5 @@ mv "$WORK/initramfs.cpio.gz" "$OUT/initramfs.cpio.gz.tmp"
 mv "$OUT/vmlinuz.tmp" "$OUT/vmlinuz"
 mv "$OUT/initramfs.cpio.gz.tmp" "$OUT/initramfs.cpio.gz"
 echo "$KVER" > "$OUT/kernel-version"
+echo "$FORMAT" > "$OUT/format"
 echo "VM files in $OUT (kernel $KVER)" >&2

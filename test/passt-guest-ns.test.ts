@@ -45,37 +45,41 @@ while True:
         del buf[:at]
 `;
 
-test('a namespace guest over the stream protocol: DHCP, SLAAC, DHCPv6, ping, TCP/UDP v4/v6, a download by hash, iperf3, -t/-u forwards', async (t) => {
-  t.timeout(110_000);
-  const stage = await setStage(t);
-  const guestNs = makeNetns(t, 'pag');
-  killAllIn(t, guestNs);
-  writeFileSync(join(stage.dir, 'relay.py'), RELAY);
-  const relay = spawn('ip', ['netns', 'exec', guestNs, 'python3', join(stage.dir, 'relay.py'), stage.sock], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let relayOut = '';
-  relay.stdout.on('data', (d: Buffer) => (relayOut += d.toString()));
-  relay.stderr.on('data', (d: Buffer) => (relayOut += d.toString()));
-  t.teardown(() => {
-    if (relay.exitCode === null) relay.kill('SIGKILL');
-    relay.stdout.destroy();
-    relay.stderr.destroy();
+for (const extra of [[], ['--actors']]) {
+  const how = extra.length ? ' (--actors: each actor in its own process)' : '';
+  test(`a namespace guest over the stream protocol: DHCP, SLAAC, DHCPv6, ping, TCP/UDP v4/v6, a download by hash, iperf3, -t/-u forwards${how}`, async (t) => {
+    t.timeout(110_000);
+    const stage = await setStage(t, extra);
+    const guestNs = makeNetns(t, 'pag');
+    killAllIn(t, guestNs);
+    writeFileSync(join(stage.dir, 'relay.py'), RELAY);
+    const relay = spawn('ip', ['netns', 'exec', guestNs, 'python3', join(stage.dir, 'relay.py'), stage.sock], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let relayOut = '';
+    relay.stdout.on('data', (d: Buffer) => (relayOut += d.toString()));
+    relay.stderr.on('data', (d: Buffer) => (relayOut += d.toString()));
+    t.teardown(() => {
+      if (relay.exitCode === null) relay.kill('SIGKILL');
+      relay.stdout.destroy();
+      relay.stderr.destroy();
+    });
+    await waitFor('the relay', () => relayOut.includes('relay up') || relay.exitCode !== null, 10_000);
+    t.regex(relayOut, /relay up/);
+    const script = `W=${stage.dir}\n${guestScript(stage.ports)}`;
+    const guest = spawn('ip', ['netns', 'exec', guestNs, 'sh', '-c', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    guest.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    guest.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => guest.once('exit', (code) => resolve(code)));
+    t.teardown(() => {
+      if (guest.exitCode === null) guest.kill('SIGKILL');
+      guest.stdout.destroy(); // a background process of the guest may still hold the pipe
+      guest.stderr.destroy();
+    });
+    try {
+      await playScenario(t, stage, consoleOf(() => out, () => guest.exitCode !== null, exited));
+    } finally {
+      if (!t.passed) t.log(`--- guest output ---\n${out}`);
+    }
   });
-  await waitFor('the relay', () => relayOut.includes('relay up') || relay.exitCode !== null, 10_000);
-  t.regex(relayOut, /relay up/);
-  const script = `W=${stage.dir}\n${guestScript(stage.ports)}`;
-  const guest = spawn('ip', ['netns', 'exec', guestNs, 'sh', '-c', script], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  guest.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  guest.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => guest.once('exit', (code) => resolve(code)));
-  t.teardown(() => {
-    if (guest.exitCode === null) guest.kill('SIGKILL');
-    guest.stdout.destroy(); // a background process of the guest may still hold the pipe
-    guest.stderr.destroy();
-  });
-  try {
-    await playScenario(t, stage, consoleOf(() => out, () => guest.exitCode !== null, exited));
-  } finally {
-    if (!t.passed) t.log(`--- guest output ---\n${out}`);
-  }
-});
+}
+
