@@ -4,8 +4,7 @@
  * namespace, fd counts and the counters pasta logs at exit. Everything is bounded in time and torn down.
  */
 import type { ExecutionContext } from 'ava';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PASTA, ROOT, background, exitWithin, makeNetns, run, waitFor, type Background, type RunResult } from './helpers.js';
 import { makeTopology, type Topology } from './topology.js';
@@ -26,22 +25,11 @@ export interface TcpWorld {
   stop: () => Promise<string>;
 }
 
-export function tempDir(t: ExecutionContext, prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+import { tempDir } from './helpers.js';
+export { tempDir };
+import { hostResolvConf } from './topology.js';
+export { hostResolvConf };
 
-/**
- * Gives the host namespace its own resolv.conf: `ip netns exec NAME` bind-mounts /etc/netns/NAME/*
- * over /etc in the command's mount namespace, so pasta (and only it) reads this one.
- */
-export function hostResolvConf(t: ExecutionContext, topo: Topology, text: string): void {
-  const dir = `/etc/netns/${topo.host}`;
-  mkdirSync(dir, { recursive: true });
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  writeFileSync(join(dir, 'resolv.conf'), text);
-}
 
 export interface WorldOptions {
   actors?: boolean;

@@ -12,6 +12,8 @@
  * 10.77.1.1 / fd77:1::1 are "remote" addresses behind the gateway (reached through its routes).
  */
 import type { ExecutionContext } from 'ava';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { run, uniqueName } from './helpers.js';
 
 export interface Topology {
@@ -60,4 +62,15 @@ export function makeTopology(t: ExecutionContext): Topology {
     inHost: (argv) => ['ip', 'netns', 'exec', host, ...argv],
     inUpstream: (argv) => ['ip', 'netns', 'exec', upstream, ...argv],
   };
+}
+
+/**
+ * Gives the host namespace its own resolv.conf: `ip netns exec NAME` bind-mounts /etc/netns/NAME/*
+ * over /etc in the command's mount namespace, so pasta (and only it) reads this one.
+ */
+export function hostResolvConf(t: ExecutionContext, topo: Topology, text: string): void {
+  const dir = `/etc/netns/${topo.host}`;
+  mkdirSync(dir, { recursive: true });
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'resolv.conf'), text);
 }

@@ -4,8 +4,7 @@
  * resolv.conf, and the counters pasta logs at exit. Everything is bounded in time and torn down.
  */
 import type { ExecutionContext } from 'ava';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PASTA, ROOT, background, exitWithin, makeNetns, run, waitFor, type Background, type RunResult } from './helpers.js';
 import { makeTopology, type Topology } from './topology.js';
@@ -37,22 +36,11 @@ export interface WorldOptions {
   topo?: Topology;
 }
 
-export function tempDir(t: ExecutionContext, prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+import { tempDir } from './helpers.js';
+export { tempDir };
+import { hostResolvConf } from './topology.js';
+export { hostResolvConf };
 
-/**
- * Gives the host namespace its own resolv.conf: `ip netns exec NAME` bind-mounts /etc/netns/NAME/*
- * over /etc in the command's mount namespace, so pasta (and only it) reads this one.
- */
-export function hostResolvConf(t: ExecutionContext, topo: Topology, text: string): void {
-  const dir = `/etc/netns/${topo.host}`;
-  mkdirSync(dir, { recursive: true });
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  writeFileSync(join(dir, 'resolv.conf'), text);
-}
 
 /** Starts our pasta (-d, --config-net) in the host namespace serving a new guest namespace. */
 export async function startWorld(t: ExecutionContext, args: string[], opts: WorldOptions = {}): Promise<UdpWorld> {
