@@ -7,30 +7,13 @@
  * connections with the fd counts back to where they were; the splice actor SIGKILLed and restarted.
  */
 import test from 'ava';
-import { createHash } from 'node:crypto';
-import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatIp, parseIp } from '../src/protocol/addr.js';
 import { actorPids, run, waitFor } from './helpers.js';
-import { countersOf, echoServer, fdCount, listening, somePort, startWorld, tool, type TcpWorld } from './tcp-lib.js';
+import { bracket, bulkData, rate, countersOf, echoServer, fdCount, listening, somePort, startWorld, tool, type TcpWorld } from './tcp-lib.js';
 
 const SIZE = 1 << 30;
-const dir = mkdtempSync(join(tmpdir(), 'splice-'));
-const file = join(dir, 'data');
-let digest = '';
-
-test.before(async () => {
-  const r = run('sh', ['-c', `head -c ${SIZE} /dev/urandom > ${file}`], 60_000);
-  if (r.status !== 0) throw new Error(r.stderr);
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
-  digest = h.digest('hex');
-});
-test.after.always(() => rmSync(dir, { recursive: true, force: true }));
-
-const bracket = (a: string): string => (a.includes(':') ? `[${a}]` : a);
-const rate = (ms: number): string => `${((SIZE / (ms / 1000)) / 1e6).toFixed(0)} MB/s (${((SIZE * 8) / (ms / 1000) / 1e9).toFixed(2)} Gbit/s)`;
+const { dir, file, digest } = bulkData(test, 'splice-', SIZE);
 /** socat's peer address text, canonical (IPv4-mapped addresses stay mapped: formatIp shows them ::ffff:a.b.c.d). */
 const canon = (a: string): string => formatIp(parseIp(a.replace(/^\[|\]$/g, ''))!);
 const settle = (ms = 1000) => new Promise((r) => setTimeout(r, ms));
@@ -55,8 +38,8 @@ for (const lo of ['127.0.0.1', '::1']) {
     t.is(r.status, 0, r.stderr);
     const check = run('sh', ['-c', `for i in $(seq 100); do [ -s ${out} ] && break; sleep 0.1; done; cat ${out}`]);
     const ms = Date.now() - start;
-    t.is(check.stdout.slice(0, 64), digest);
-    t.log(`-t spliced from ${lo}: 1 GiB in ${ms} ms, ${rate(ms)}`);
+    t.is(check.stdout.slice(0, 64), digest());
+    t.log(`-t spliced from ${lo}: 1 GiB in ${ms} ms, ${rate(SIZE, ms)}`);
     await settle();
     const c = countersOf(await w.stop());
     t.is(c.tcp?.['flows-spliced'], 1, JSON.stringify(c.tcp));
@@ -187,8 +170,8 @@ for (const lo of ['127.0.0.1', '::1']) {
     t.is(r.status, 0, r.stderr);
     const check = run('sh', ['-c', `for i in $(seq 100); do [ -s ${out} ] && break; sleep 0.1; done; cat ${out}`]);
     const ms = Date.now() - start;
-    t.is(check.stdout.slice(0, 64), digest);
-    t.log(`-T spliced to ${lo}: 1 GiB in ${ms} ms, ${rate(ms)}`);
+    t.is(check.stdout.slice(0, 64), digest());
+    t.log(`-T spliced to ${lo}: 1 GiB in ${ms} ms, ${rate(SIZE, ms)}`);
     await settle();
     const c = countersOf(await w.stop());
     t.is(c.splice?.['flows-outbound'], 1, JSON.stringify(c.splice));

@@ -4,29 +4,11 @@
  * into the guest through a -t forward from the host's loopback; iperf3 both ways. Throughput is logged.
  */
 import test from 'ava';
-import { createHash } from 'node:crypto';
-import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { run } from './helpers.js';
-import { countersOf, listening, openFlows, somePort, startWorld } from './tcp-lib.js';
+import { bracket, bulkData, rate, countersOf, listening, openFlows, somePort, startWorld } from './tcp-lib.js';
 
 const SIZE = 1 << 30;
-const dir = mkdtempSync(join(tmpdir(), 'tcp-bulk-'));
-const file = join(dir, 'data');
-let digest = '';
-
-test.before(async () => {
-  const r = run('sh', ['-c', `head -c ${SIZE} /dev/urandom > ${file}`], 60_000);
-  if (r.status !== 0) throw new Error(r.stderr);
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
-  digest = h.digest('hex');
-});
-test.after.always(() => rmSync(dir, { recursive: true, force: true }));
-
-const bracket = (a: string): string => (a.includes(':') ? `[${a}]` : a);
-const rate = (ms: number): string => `${((SIZE / (ms / 1000)) / 1e6).toFixed(0)} MB/s (${((SIZE * 8) / (ms / 1000) / 1e9).toFixed(2)} Gbit/s)`;
+const { dir, file, digest } = bulkData(test, 'tcp-bulk-', SIZE);
 const settle = () => new Promise((r) => setTimeout(r, 1000));
 
 for (const v of [4, 6] as const) {
@@ -38,8 +20,8 @@ for (const v of [4, 6] as const) {
     const start = Date.now();
     const r = w.inGuest(`socat -t 60 -T 60 - TCP:${bracket(remote)}:${port} < ${file}`, 90_000);
     const ms = Date.now() - start;
-    t.is(r.stdout.slice(0, 64), digest, r.stderr);
-    t.log(`upload IPv${v}: 1 GiB in ${ms} ms, ${rate(ms)}`);
+    t.is(r.stdout.slice(0, 64), digest(), r.stderr);
+    t.log(`upload IPv${v}: 1 GiB in ${ms} ms, ${rate(SIZE, ms)}`);
     await settle();
     const c = countersOf(await w.stop()).tcp;
     t.is(c?.['data-from-guest'], SIZE);
@@ -54,8 +36,8 @@ for (const v of [4, 6] as const) {
     const start = Date.now();
     const r = w.inGuest(`socat -u -T 60 TCP:${bracket(remote)}:${port} - | sha256sum`, 90_000);
     const ms = Date.now() - start;
-    t.is(r.stdout.slice(0, 64), digest, r.stderr);
-    t.log(`download IPv${v}: 1 GiB in ${ms} ms, ${rate(ms)}`);
+    t.is(r.stdout.slice(0, 64), digest(), r.stderr);
+    t.log(`download IPv${v}: 1 GiB in ${ms} ms, ${rate(SIZE, ms)}`);
     await settle();
     const c = countersOf(await w.stop()).tcp;
     t.true((c?.['data-to-guest'] ?? 0) >= SIZE, 'bytes sent to the guest, retransmissions included');
@@ -72,8 +54,8 @@ test.serial('-t: 1 GiB from the host\'s loopback into the guest', async (t) => {
   t.is(r.status, 0, r.stderr);
   const check = run('sh', ['-c', `for i in $(seq 100); do [ -s ${dir}/inbound.sha ] && break; sleep 0.1; done; cat ${dir}/inbound.sha`]);
   const ms = Date.now() - start;
-  t.is(check.stdout.slice(0, 64), digest);
-  t.log(`-t inbound IPv4: 1 GiB in ${ms} ms, ${rate(ms)}`);
+  t.is(check.stdout.slice(0, 64), digest());
+  t.log(`-t inbound IPv4: 1 GiB in ${ms} ms, ${rate(SIZE, ms)}`);
   await settle();
   t.is(openFlows(countersOf(await w.stop()).tcp), 0);
 });

@@ -4,7 +4,9 @@
  * namespace, fd counts and the counters pasta logs at exit. Everything is bounded in time and torn down.
  */
 import type { ExecutionContext } from 'ava';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PASTA, ROOT, background, exitWithin, makeNetns, run, waitFor, type Background, type RunResult } from './helpers.js';
 import { makeTopology, type Topology } from './topology.js';
@@ -136,3 +138,29 @@ export function fdCount(pid: number): number {
 export function pastaPid(w: TcpWorld): number {
   return w.pasta.child.pid!;
 }
+
+/**
+ * The 1 GiB random payload of the bulk-transfer tests: made once per test file (ava `before` hook), its
+ * sha256 computed, removed after (`after.always`).
+ */
+export function bulkData(test: import('ava').TestFn, prefix: string, size: number): { dir: string; file: string; digest: () => string } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const file = join(dir, 'data');
+  let digest = '';
+  test.before(async () => {
+    const r = run('sh', ['-c', `head -c ${size} /dev/urandom > ${file}`], 60_000);
+    if (r.status !== 0) throw new Error(r.stderr);
+    const h = createHash('sha256');
+    for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
+    digest = h.digest('hex');
+  });
+  test.after.always(() => rmSync(dir, { recursive: true, force: true }));
+  return { dir, file, digest: () => digest };
+}
+
+/** An address as a socat/URL host: IPv6 in brackets. */
+export const bracket = (a: string): string => (a.includes(':') ? `[${a}]` : a);
+
+/** Throughput text of `bytes` moved in `ms`. */
+export const rate = (bytes: number, ms: number): string =>
+  `${((bytes / (ms / 1000)) / 1e6).toFixed(0)} MB/s (${((bytes * 8) / (ms / 1000) / 1e9).toFixed(2)} Gbit/s)`;
