@@ -41,10 +41,6 @@ export async function main(argv: string[]): Promise<void> {
     return process.exit(1);
   }
   const cfg = parsed.config;
-  if (parsed.given.includes('tcp-ns') && cfg.forward.tcpOut.mode === 'auto') {
-    process.stderr.write(`${mode}: -T auto is not supported yet (give the ports: -T SPEC)\n`);
-    return process.exit(1);
-  }
   if (mode === 'passt' || parsed.target === null) {
     // passt daemonises unless -f, with or without a terminal, as Debian's does
     if (shouldDetach(cfg.foreground, false, true)) return process.exit(await detach(argv, cfg.fd === null ? [] : [cfg.fd]));

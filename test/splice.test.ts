@@ -4,7 +4,8 @@
  * loopback (the guest server sees a loopback peer; the splice actor counts them); connections from
  * other peers on the same port keep the tap path (the guest sees their address; the tcp actor counts
  * them). 1 GiB each way of IP version with sha256 compared; half-close; hundreds of concurrent
- * connections with the fd counts back to where they were; the splice actor SIGKILLed and restarted.
+ * connections with the fd counts back to where they were; the splice actor SIGKILLed and restarted;
+ * `-T SPEC` and `-T auto` (the default: host listeners mirrored on the guest's loopback), `--no-splice`.
  */
 import test from 'ava';
 import { join } from 'node:path';
@@ -92,8 +93,8 @@ test.serial('spliced and tap-path connections coexist on one -t port; the guest 
   t.is(c.splice?.['flows-closed'], 2, JSON.stringify(c.splice));
 });
 
-test.serial('300 concurrent spliced connections, twice: the splice actor\'s fds come back to where they were', async (t) => {
-  const N = 300;
+test.serial('500 concurrent spliced connections, twice: the splice actor\'s fds come back to where they were', async (t) => {
+  const N = 500;
   const port = somePort();
   const w = await startWorld(t, ['-t', String(port)], { splice: true, actors: true });
   await echoServer(t, w.guestArgv, '0.0.0.0', port, 90);
@@ -216,4 +217,71 @@ test.serial('iperf3 through the splice, host 127.0.0.1 -> guest (-t) and guest -
   t.is(c.splice?.['flows-inbound'], 2, 'iperf3: control and data connections');
   t.is(c.splice?.['flows-outbound'], 2);
   t.is(c.tcp?.['flows-inbound'] ?? 0, 0);
+});
+
+/** The guest's listening TCP ports on its loopback (ss), as a set. */
+function guestLoopbackListeners(w: TcpWorld): Set<number> {
+  const out = run('ip', ['netns', 'exec', w.guest, 'ss', '-Htln']).stdout;
+  const ports = new Set<number>();
+  for (const m of out.matchAll(/(?:127\.0\.0\.1|\[::1\]):(\d+)\s/g)) ports.add(Number(m[1]));
+  return ports;
+}
+
+for (const actors of [false, true]) {
+  test.serial(`-T auto (the default${actors ? ', --actors' : ''}): a host listener appears on the guest's loopback, answers, and goes away with it`, async (t) => {
+    const port = somePort();
+    const w = await startWorld(t, [], { splice: true, actors });
+    t.false(guestLoopbackListeners(w).has(port), 'not mirrored before the host listens');
+    const host = await listening(t, w.topo.host, ['socat', `TCP4-LISTEN:${port},bind=127.0.0.1,reuseaddr,fork`, 'SYSTEM:echo host; cat'], port);
+    await waitFor('the mirrored listener in the guest', () => guestLoopbackListeners(w).has(port), 5000);
+    for (const lo of ['127.0.0.1', '[::1]']) {
+      const r = w.inGuest(`echo x | socat -t 3 -T 5 - TCP:${lo}:${port}`, 15_000);
+      t.is(r.stdout, lo === '127.0.0.1' ? 'host\nx\n' : '', `${lo}: ${r.stderr}`); // the host serves IPv4 only
+    }
+    host.child.kill('SIGTERM');
+    await waitFor('the mirrored listener gone from the guest', () => !guestLoopbackListeners(w).has(port), 5000);
+    await settle();
+    const c = countersOf(await w.stop());
+    t.is(c.splice?.['flows-outbound'], 2, JSON.stringify(c.splice));
+    t.is(c.splice?.['flows-closed'], 1, 'the IPv4 connection');
+    t.is(c.splice?.['connect-error:111'], 1, 'the IPv6 one: refused by the host, reset in the guest');
+    t.true((c.splice?.['listeners-closed'] ?? 0) >= 2, 'both families closed when the host port went away');
+  });
+}
+
+test.serial('-T auto never mirrors the ports of our own -t listeners: a guest server binds them at once', async (t) => {
+  const port = somePort();
+  const w = await startWorld(t, ['-t', String(port)], { splice: true });
+  const hostOnly = somePort();
+  await listening(t, w.topo.host, ['socat', `TCP4-LISTEN:${hostOnly},bind=127.0.0.1,reuseaddr,fork`, 'SYSTEM:echo host'], hostOnly);
+  await waitFor('the scan has run', () => guestLoopbackListeners(w).has(hostOnly), 5000);
+  t.false(guestLoopbackListeners(w).has(port), 'our -t port is not mirrored back');
+  await echoServer(t, w.guestArgv, '0.0.0.0', port, 30); // fails (EADDRINUSE) if it was
+  const r = inHost(w, `echo ping | socat -t 3 -T 5 - TCP:127.0.0.1:${port}`, 15_000);
+  t.is(r.stdout.trim(), 'ping', r.stderr);
+  await w.stop();
+});
+
+test.serial('-T none: no listener on the guest\'s loopback even with the host listening', async (t) => {
+  const port = somePort();
+  const w = await startWorld(t, ['-T', 'none'], { splice: true });
+  await listening(t, w.topo.host, ['socat', `TCP4-LISTEN:${port},bind=127.0.0.1,reuseaddr,fork`, 'SYSTEM:echo host'], port);
+  await settle(2500);
+  t.false(guestLoopbackListeners(w).has(port));
+  const c = countersOf(await w.stop());
+  t.is(c.splice?.['listeners-opened'] ?? 0, 0);
+});
+
+test.serial('--no-splice: a connection from the host\'s loopback takes the tap path (the guest sees the gateway)', async (t) => {
+  const port = somePort();
+  const w = await startWorld(t, ['-t', String(port), '--no-splice'], { splice: true });
+  const echo = await echoServer(t, w.guestArgv, '0.0.0.0', port, 30);
+  const r = inHost(w, `echo hello | socat -t 3 -T 5 - TCP:127.0.0.1:${port}`, 15_000);
+  t.is(r.stdout.trim(), 'hello', r.stderr);
+  await waitFor('the guest server saw its peer', () => /peer (\S+) \d+\n/.test(echo.out()), 5000);
+  t.not(/peer (\S+) \d+\n/.exec(echo.out())?.[1], '127.0.0.1', echo.out());
+  await settle();
+  const c = countersOf(await w.stop());
+  t.is(c.tcp?.['flows-spliced'] ?? 0, 0);
+  t.is(c.splice?.['flows-opened'] ?? 0, 0);
 });

@@ -38,7 +38,7 @@ export interface WorldOptions {
   topo?: Topology;
   /** the host namespace's /etc/resolv.conf */
   resolvConf?: string;
-  /** loopback -t connections take the splice path (default: off, PASST_ACTORS_NO_SPLICE=1: the tap path) */
+  /** loopback -t connections take the splice path (default: off, --no-splice: the tap path) */
   splice?: boolean;
 }
 
@@ -49,9 +49,8 @@ export async function startWorld(t: ExecutionContext, args: string[], opts: Worl
   const guest = makeNetns(t, 'pag');
   const dir = tempDir(t, 'tcp-');
   const logFile = join(dir, 'pasta.log'), pidFile = join(dir, 'pid');
-  const argv = [PASTA, '-f', '-d', '-l', logFile, '-P', pidFile, '--config-net', '-I', GUEST_IF, ...(opts.actors ? ['--actors'] : []), ...args, '--netns', guest];
-  const knob = opts.splice ? [] : ['env', 'PASST_ACTORS_NO_SPLICE=1'];
-  const pasta = background(t, 'ip', ['netns', 'exec', topo.host, ...knob, ...argv]);
+  const argv = [PASTA, '-f', '-d', '-l', logFile, '-P', pidFile, '--config-net', '-I', GUEST_IF, ...(opts.actors ? ['--actors'] : []), ...(opts.splice ? [] : ['--no-splice']), ...args, '--netns', guest];
+  const pasta = background(t, 'ip', ['netns', 'exec', topo.host, ...argv]);
   const log = () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');
   await waitFor('pasta serving the guest', () => existsSync(pidFile) && guestAddressed(guest), 20_000, 100).catch((e: Error) => {
     throw new Error(`${e.message}; pasta said: ${pasta.err()}${log()}`);

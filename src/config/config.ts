@@ -86,6 +86,8 @@ export interface DisabledFeatures {
   /** also set by --config-net, as passt does */
   ra: boolean;
   mapGw: boolean;
+  /** --no-splice (pasta): loopback connections take the tap path instead of the splice actor */
+  splice: boolean;
 }
 
 /**
@@ -189,7 +191,7 @@ export function defaultConfig(mode: Mode): Config {
       dhcpDns: mode === 'passt',
       dhcpSearch: mode === 'passt',
     },
-    disabled: { tcp: false, udp: false, icmp: false, dhcp: false, ndp: false, dhcpv6: false, ra: false, mapGw: false },
+    disabled: { tcp: false, udp: false, icmp: false, dhcp: false, ndp: false, dhcpv6: false, ra: false, mapGw: false, splice: false },
     forward: {
       tcpIn: fwd(),
       udpIn: fwd(),

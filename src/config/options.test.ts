@@ -74,7 +74,7 @@ test('defaults common to both modes', (t) => {
     t.is(c.ipOnly, null);
     t.deepEqual(c.ip4, { address: null, prefixLen: null, gateway: null, outbound: null, outboundIf: null, dns: [], dnsForward: null });
     t.deepEqual(c.ip6, { address: null, gateway: null, outbound: null, outboundIf: null, dns: [], dnsForward: null });
-    t.deepEqual(c.disabled, { tcp: false, udp: false, icmp: false, dhcp: false, ndp: false, dhcpv6: false, ra: false, mapGw: false });
+    t.deepEqual(c.disabled, { tcp: false, udp: false, icmp: false, dhcp: false, ndp: false, dhcpv6: false, ra: false, mapGw: false, splice: false });
     t.deepEqual(c.actors, { separateProcesses: false, trace: [], control: null });
     t.is(c.macAddr, null);
     t.is(c.interface, null);
@@ -143,6 +143,7 @@ const PASTA_ONLY: Check[] = [
   [['--ns-ifname', 'tap0'], (c) => c.ns.ifname, 'tap0'],
   [['--netns-only', '--netns', '/proc/1/ns/net'], (c) => c.ns.netnsOnly, true],
   [['--no-netns-quit'], (c) => c.ns.noNetnsQuit, true],
+  [['--no-splice'], (c) => c.disabled.splice, true],
   [['--userns', '/proc/1/ns/user', '--netns', 'x'], (c) => c.ns.netnsOnly, false],
   [['--config-net'], (c) => [c.ns.configNet, c.disabled.ra], [true, true]],
   [['--ns-mac-addr', '02:00:00:00:00:01'], (c) => c.ns.macAddr, '02:00:00:00:00:01'],
@@ -266,6 +267,7 @@ const ERRORS: [Mode | 'both', string[], string][] = [
   ['passt', ['--netns', 'x'], '--netns is for pasta mode only'],
   ['passt', ['--userns', 'x'], '--userns is for pasta mode only'],
   ['passt', ['--netns-only'], '--netns-only is for pasta mode only'],
+  ['passt', ['--no-splice'], '--no-splice is for pasta mode only'],
   ['passt', ['--no-netns-quit'], '--no-netns-quit is for pasta mode only'],
   ['passt', ['--config-net'], '--config-net is for pasta mode only'],
   ['passt', ['--ns-mac-addr', '02:00:00:00:00:01'], '--ns-mac-addr is for pasta mode only'],

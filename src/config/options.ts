@@ -140,6 +140,7 @@ export const IMPLEMENTED_OPTIONS: ReadonlySet<string> = new Set([
   'outbound-if6',
   'no-udp',
   'no-map-gw',
+  'no-splice',
   'socket',
   'one-off',
   'fd',
@@ -479,6 +480,9 @@ export const OPTIONS: readonly OptionSpec[] = [
   flag('protocols', 'no-map-gw',
     "don't map traffic to the gateway address to the host",
     (c) => (c.disabled.mapGw = true)),
+  flag('protocols', 'no-splice',
+    'no loopback fast path: connections from the loopback take the tap path',
+    (c) => (c.disabled.splice = true), { only: 'pasta' }),
 
   { long: 'tcp-ports', short: 't', arg: 'SPEC', section: 'ports',
     help: byMode({

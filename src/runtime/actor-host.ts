@@ -133,6 +133,8 @@ class Host {
         this.#owned.remove(refHi(proto, aux), refLo(handle));
         this.#sendRouter({ t: 'epoll-del', hi: refHi(proto, aux), lo: refLo(handle) });
       },
+      holdFd: (fd) => this.#owned.hold(fd),
+      releaseFd: (fd) => this.#owned.release(fd),
     };
   }
 

@@ -37,6 +37,13 @@ export interface ActorEnv {
   epollAdd(fd: number, proto: number, aux: number, handle: number, events: number): void;
   epollMod(proto: number, aux: number, handle: number, events: number): void;
   epollDel(proto: number, aux: number, handle: number): void;
+  /**
+   * Long-lived fds the actor holds OUTSIDE epoll (pipes, sockets waiting for a peer): in thread mode the
+   * router closes them if the actor's thread dies (one fd table: nobody else would). `releaseFd` before
+   * closing such an fd or registering it with `epollAdd`. No effect in process mode (the kernel closes them).
+   */
+  holdFd(fd: number): void;
+  releaseFd(fd: number): void;
 }
 
 export interface Actor {

@@ -27,3 +27,16 @@ test('out-of-range fds are ignored, not thrown', (t) => {
   o.add(1, 2, OwnedFds.MAX_FD);
   t.deepEqual(ownedFdsOf(o.shared), []);
 });
+
+test('fds held outside epoll (pipes) are listed until released, next to registered ones', (t) => {
+  const o = new OwnedFds();
+  o.add(1, 1, 5);
+  o.hold(9);
+  o.hold(10);
+  t.deepEqual(ownedFdsOf(o.shared), [5, 9, 10]);
+  o.release(9);
+  t.deepEqual(ownedFdsOf(o.shared), [5, 10]);
+  o.hold(-3);
+  o.release(OwnedFds.MAX_FD);
+  t.deepEqual(ownedFdsOf(o.shared), [5, 10]);
+});

@@ -19,6 +19,16 @@ export class OwnedFds {
     Atomics.or(this.#bits, fd >> 3, 1 << (fd & 7));
   }
 
+  /** An fd held outside epoll (a pipe, a socket in hand): marked by its number alone. */
+  hold(fd: number): void {
+    if (fd >= 0 && fd < OwnedFds.MAX_FD) Atomics.or(this.#bits, fd >> 3, 1 << (fd & 7));
+  }
+
+  /** The actor is about to close (or register) an fd it held: unmark it first. */
+  release(fd: number): void {
+    if (fd >= 0 && fd < OwnedFds.MAX_FD) Atomics.and(this.#bits, fd >> 3, ~(1 << (fd & 7)) & 0xff);
+  }
+
   remove(hi: number, lo: number): void {
     const key = (BigInt(hi) << 32n) | BigInt(lo);
     const fd = this.#byRef.get(key);

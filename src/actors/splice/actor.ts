@@ -7,11 +7,18 @@
  *   accepted socket, never registered in epoll by the tcp actor). This actor asks the namespace helper
  *   (through the router: `ns {open-socket}`) for a TCP socket created inside the namespace, connects it
  *   (non-blocking) to the namespace's loopback at the target port, and joins the two sockets.
- * - Outbound (`-T SPEC`): this actor listens on the namespace's loopback (127.0.0.1 / ::1, or the SPEC's
+ * - Outbound (`-T`): this actor listens on the namespace's loopback (127.0.0.1 / ::1, or the SPEC's
  *   address) with sockets the helper created there, bound and listening from here (a socket keeps the
  *   namespace it was created in). A connection accepted there is joined the same way to a host socket
- *   connecting to the host's loopback at the target port. `-T auto` (the default) is not built yet: no
- *   listener. Addresses not there yet at start (EADDRNOTAVAIL: ::1 comes with lo going up) are retried.
+ *   connecting to the host's loopback at the target port. Addresses not there yet at start
+ *   (EADDRNOTAVAIL: ::1 comes with lo going up) are retried.
+ * - `-T auto` (pasta's default): every second the host's /proc/net/tcp{,6} is read (this actor runs in the
+ *   host's namespace) and the namespace's loopback listens on each port listening on the host
+ *   (auto.ts), minus the ports our own `-t` listeners hold, which the tcp actor announces
+ *   (`host-ports {ports}` over the link, at start, on each change and when the link comes up). The first
+ *   scan waits for that announcement (or AUTO_FIRST_SCAN_MS), so -t ports are never mirrored back. A port
+ *   that cannot be bound in the namespace (a namespace service holds it) is tried again after
+ *   AUTO_RETRY_MS; a port gone from the host closes its listeners (spliced connections stay).
  * - Data moves socket -> pipe -> socket with splice(2) in both directions (state.ts `pump`), never
  *   through JavaScript. Pipes are made large (F_SETPIPE_SZ) and pooled. EOF on one side becomes
  *   shutdown(SHUT_WR) on the other once its pipe is drained; an error on either side resets both
@@ -22,12 +29,16 @@
  *   Any readiness pumps both directions; a pump that spent its budget is resumed with setImmediate.
  * - Owns: the connection sockets (the router holds duplicates of the registered ones: `epollDel` before
  *   each close), the pipes (not in epoll: a pipe only fills or drains as its sockets do), the sockets
- *   waiting for their namespace peer. On a crash, the router closes its duplicates (process mode: the
- *   kernel closes the rest), so the spliced connections end; new ones are served by the new incarnation.
+ *   waiting for their namespace peer. Pipes and waiting sockets are declared with `holdFd` (thread mode:
+ *   the router closes them if the thread dies). On a crash, the router closes its duplicates and the
+ *   held fds (process mode: the kernel closes everything), so the spliced connections end; new ones are
+ *   served by the new incarnation.
  * - Counters: `flows-opened` (`flows-inbound` for -t, `flows-outbound` for -T), `flows-closed`,
  *   `flows-reset`, `bytes-in` (host -> namespace), `bytes-out`, `connect-error:ERRNO|CODE`,
- *   `error:CODE`, `ns-socket-error`, `pipe-error`, `stale-event`.
+ *   `error:CODE`, `ns-socket-error`, `pipe-error`, `stale-event`, `listeners-opened`, `listeners-closed`,
+ *   `listen-failed:CODE`.
  */
+import { readFileSync } from 'node:fs';
 import { constants as C, native, ErrnoError } from '../../native/index.js';
 import type { Actor, ActorEnv, Sender } from '../../runtime/actor.js';
 import type { Msg } from '../../runtime/channel.js';
@@ -36,7 +47,8 @@ import {
   Side, finished, loopbackOf, newDirection, newSide, pump,
   type Conn, type Pipe, type SideState, type SpliceIo,
 } from './state.js';
-import { staticListeners, type ListenSpec } from '../tcp/listen.js';
+import { autoListeners, listenKey, staticListeners, type Families, type ListenSpec } from '../tcp/listen.js';
+import { mirroredPorts } from './auto.js';
 
 /** Pipe capacity asked with F_SETPIPE_SZ (falls back to the default size if refused). */
 export const PIPE_SIZE = 1 << 20;
@@ -50,6 +62,11 @@ const LISTENER_AUX = 0;
 const LISTEN_BACKLOG = 1024;
 const LISTEN_TRIES = 10;
 const LISTEN_EVENTS = (C.EPOLLIN | C.EPOLLET) >>> 0;
+/** -T auto: rescan period, first scan at the latest (if the tcp actor never announces), bind retry */
+const AUTO_SCAN_MS = 1000;
+const AUTO_FIRST_SCAN_MS = 3000;
+const AUTO_RETRY_MS = 10_000;
+const HOST_PROC_FILES = ['/proc/net/tcp', '/proc/net/tcp6'];
 
 const io: SpliceIo = {
   splice: (i, o, len) => native.splice(i, o, len),
@@ -59,6 +76,8 @@ const io: SpliceIo = {
 interface NsListener {
   fd: number;
   spec: ListenSpec;
+  /** opened by -T auto (keyed in #autoOpen) */
+  auto: boolean;
 }
 
 class SpliceActor implements Actor {
@@ -77,19 +96,30 @@ class SpliceActor implements Actor {
   #gen = 1;
   #nextId = 1;
   #immediate: NodeJS.Immediate | undefined;
+  readonly #fam: Families;
+  /** -T auto: listener ids by key, keys waiting for their namespace socket, keys to retry (time) */
+  readonly #autoOpen = new Map<string, number>();
+  readonly #autoPending = new Set<string>();
+  readonly #autoRetryAt = new Map<string, number>();
+  #autoWanted = new Set<string>();
+  /** host ports held by the tcp actor's -t listeners (null: not heard yet) */
+  #tcpPorts: Set<number> | null = null;
+  #autoScanning = false;
 
   constructor(env: ActorEnv) {
     this.#env = env;
     const { cli, mode } = env.config;
+    this.#fam = { v4: cli.ipOnly !== 'ipv6', v6: cli.ipOnly !== 'ipv4' };
     if (mode !== 'pasta' || cli.disabled.tcp) return;
-    const fam = { v4: cli.ipOnly !== 'ipv6', v6: cli.ipOnly !== 'ipv4' };
-    for (const spec of staticListeners(cli.forward.tcpOut, fam)) this.#openNsListener(spec);
+    for (const spec of staticListeners(cli.forward.tcpOut, this.#fam)) this.#openNsListener(spec, false);
+    if (cli.forward.tcpOut.mode === 'auto') this.#startAutoScan();
   }
 
   onMessage(from: Sender, msg: Msg, fds: number[]): void {
     if (msg.t === 'splice-accept' && fds.length === 1) return this.#accepted(msg, fds[0]!);
     if (msg.t === 'ns-reply' && from === 'router') return this.#nsReply(msg, fds);
     for (const fd of fds) native.close(fd, true);
+    if (msg.t === 'host-ports' && from === 'tcp' && Array.isArray(msg.ports)) this.#tcpPortsAre(msg.ports);
   }
 
   onReady(proto: number, aux: number, handle: number, events: number): void {
@@ -107,14 +137,10 @@ class SpliceActor implements Actor {
     for (const t of this.#timers) clearTimeout(t);
     clearImmediate(this.#immediate);
     for (const c of this.#conns) if (c) this.#close(c, false);
-    for (const fd of this.#opening) native.close(fd, true);
+    for (const fd of this.#opening) this.#closeHeld(fd);
     this.#opening.clear();
-    for (const [id, l] of this.#listeners) {
-      this.#env.epollDel(Proto.Splice, LISTENER_AUX, id);
-      native.close(l.fd, true);
-    }
-    this.#listeners.clear();
-    for (const p of this.#pipes) closePipe(p);
+    for (const id of [...this.#listeners.keys()]) this.#closeListener(id);
+    for (const p of this.#pipes) this.#closePipe(p);
     this.#pipes.length = 0;
   }
 
@@ -148,11 +174,13 @@ class SpliceActor implements Actor {
     const family = msg.family === 6 ? 6 : 4;
     const port = Number(msg.port);
     this.#opening.add(fd);
+    this.#env.holdFd(fd);
     this.#nsSocket(family, (nsFd) => {
       if (!this.#opening.delete(fd)) {
         if (nsFd !== null) native.close(nsFd, true);
         return;
       }
+      this.#env.releaseFd(fd);
       if (nsFd === null) return resetClose(fd);
       this.#join(fd, nsFd, family, port, false);
     });
@@ -180,10 +208,13 @@ class SpliceActor implements Actor {
 
   // --- -T: listeners on the namespace's loopback ---------------------------------------------------
 
-  #openNsListener(spec: ListenSpec): void {
+  #openNsListener(spec: ListenSpec, auto: boolean): void {
+    const key = listenKey(spec);
+    if (auto) this.#autoPending.add(key);
     this.#nsSocket(spec.family, (fd) => {
+      if (auto) this.#autoPending.delete(key);
       if (fd === null) return this.#env.log.warn(`-T: no socket in the namespace for port ${spec.port}`);
-      if (this.#stopped) return native.close(fd, true);
+      if (this.#stopped || (auto && !this.#autoWanted.has(key))) return native.close(fd, true);
       try {
         native.setsockoptInt(fd, C.SOL_SOCKET, C.SO_REUSEADDR, 1);
         if (spec.family === 6) native.setsockoptInt(fd, C.IPPROTO_IPV6, C.IPV6_V6ONLY, 1);
@@ -191,12 +222,24 @@ class SpliceActor implements Actor {
         native.listen(fd, LISTEN_BACKLOG);
       } catch (e) {
         native.close(fd, true);
-        return this.#listenFailed(spec, e);
+        return auto ? this.#autoListenFailed(key, e) : this.#listenFailed(spec, e);
       }
       const id = this.#nextId++;
-      this.#listeners.set(id, { fd, spec });
+      this.#listeners.set(id, { fd, spec, auto });
+      if (auto) this.#autoOpen.set(key, id);
       this.#env.epollAdd(fd, Proto.Splice, LISTENER_AUX, id, LISTEN_EVENTS);
+      this.#env.counters.add('listeners-opened');
     });
+  }
+
+  #closeListener(id: number): void {
+    const l = this.#listeners.get(id);
+    if (!l) return;
+    this.#env.epollDel(Proto.Splice, LISTENER_AUX, id);
+    native.close(l.fd, true);
+    this.#listeners.delete(id);
+    if (l.auto) this.#autoOpen.delete(listenKey(l.spec));
+    this.#env.counters.add('listeners-closed');
   }
 
   /**
@@ -207,10 +250,48 @@ class SpliceActor implements Actor {
     const tries = (this.#listenTries.get(spec) ?? 0) + 1;
     this.#listenTries.set(spec, tries);
     if (e instanceof ErrnoError && e.code === 'EADDRNOTAVAIL' && tries < LISTEN_TRIES) {
-      this.#timers.push(setTimeout(() => this.#openNsListener(spec), 1000));
+      this.#timers.push(setTimeout(() => this.#openNsListener(spec, false), 1000));
       return;
     }
+    this.#env.counters.add(`listen-failed:${codeOf(e)}`);
     this.#env.log.warn(`-T: cannot listen on port ${spec.port} in the namespace: ${e instanceof Error ? e.message : String(e)}`);
+  }
+
+  // --- -T auto: mirror the host's listening ports --------------------------------------------------
+
+  /** Scans once the tcp actor said which ports are its own (or after AUTO_FIRST_SCAN_MS), then every second. */
+  #startAutoScan(): void {
+    this.#timers.push(setTimeout(() => this.#tcpPortsAre(null), AUTO_FIRST_SCAN_MS));
+  }
+
+  #tcpPortsAre(ports: unknown[] | null): void {
+    const first = !this.#autoScanning;
+    if (ports !== null) this.#tcpPorts = new Set(ports.map(Number));
+    if (!first || this.#stopped || this.#env.config.cli.forward.tcpOut.mode !== 'auto') return;
+    this.#autoScanning = true;
+    this.#timers.push(setInterval(() => this.#autoScan(), AUTO_SCAN_MS));
+    this.#autoScan();
+  }
+
+  #autoScan(): void {
+    const texts = HOST_PROC_FILES.map(readOrEmpty);
+    const wanted = autoListeners(mirroredPorts(texts, this.#tcpPorts ?? new Set()), this.#fam);
+    this.#autoWanted = new Set(wanted.map(listenKey));
+    for (const [key, id] of [...this.#autoOpen]) if (!this.#autoWanted.has(key)) this.#closeListener(id);
+    for (const key of [...this.#autoRetryAt.keys()]) if (!this.#autoWanted.has(key)) this.#autoRetryAt.delete(key);
+    const now = Date.now();
+    for (const spec of wanted) {
+      const key = listenKey(spec);
+      if (this.#autoOpen.has(key) || this.#autoPending.has(key) || (this.#autoRetryAt.get(key) ?? 0) > now) continue;
+      this.#openNsListener(spec, true);
+    }
+  }
+
+  /** A mirrored port the namespace holds already (a service of its own): tried again later, quietly. */
+  #autoListenFailed(key: string, e: unknown): void {
+    this.#autoRetryAt.set(key, Date.now() + AUTO_RETRY_MS);
+    this.#env.counters.add(`listen-failed:${codeOf(e)}`);
+    this.#env.log.debug(`-T auto: cannot listen on ${key} in the namespace: ${e instanceof Error ? e.message : String(e)}`);
   }
 
   /** Connections to a -T listener: each joined to a host socket connecting to the host's loopback. */
@@ -348,6 +429,8 @@ class SpliceActor implements Actor {
     for (const size of [PIPE_SIZE, 0]) {
       try {
         const [r, w] = native.pipe(size);
+        this.#env.holdFd(r);
+        this.#env.holdFd(w);
         return { r, w, size: size || 65536 };
       } catch {
         // F_SETPIPE_SZ refused (per-user pipe limits): try the default size
@@ -359,13 +442,27 @@ class SpliceActor implements Actor {
   /** A drained pipe goes back to the pool; one with bytes left in it is closed. */
   #givePipe(d: { pipe: Pipe; pending: number }): void {
     if (d.pending === 0 && this.#pipes.length < PIPE_POOL_MAX) this.#pipes.push(d.pipe);
-    else closePipe(d.pipe);
+    else this.#closePipe(d.pipe);
+  }
+
+  #closePipe(p: Pipe): void {
+    this.#closeHeld(p.r);
+    this.#closeHeld(p.w);
+  }
+
+  #closeHeld(fd: number): void {
+    this.#env.releaseFd(fd);
+    native.close(fd, true);
   }
 }
 
-function closePipe(p: Pipe): void {
-  native.close(p.r, true);
-  native.close(p.w, true);
+/** A /proc file's text, '' if it cannot be read (no IPv6: no tcp6). */
+function readOrEmpty(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
 }
 
 /** SO_LINGER {1, 0} then close: the peer gets a RST. */

@@ -118,11 +118,7 @@ export function isLoopbackPeer(addr: string): boolean {
   return /^127\.\d+\.\d+\.\d+$/.test(v4);
 }
 
-/**
- * Whether loopback connections are spliced: pasta only (passt has no namespace). Debian's 2023 pasta has
- * no --no-splice option; the environment knob PASST_ACTORS_NO_SPLICE=1 forces the tap path (tests of
- * the tap path from the host's loopback use it).
- */
-export function spliceEnabled(mode: string, env: NodeJS.ProcessEnv = process.env): boolean {
-  return mode === 'pasta' && env['PASST_ACTORS_NO_SPLICE'] !== '1';
+/** Whether loopback connections and datagrams are spliced: pasta only (passt has no namespace), unless --no-splice. */
+export function spliceEnabled(mode: string, noSplice: boolean): boolean {
+  return mode === 'pasta' && !noSplice;
 }

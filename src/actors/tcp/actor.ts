@@ -92,7 +92,7 @@ class TcpActor implements Actor {
   #ticker: NodeJS.Timeout | undefined;
   #nextId = 1;
   #scanning = false;
-  /** loopback peers of -t listeners go to the splice actor (pasta; PASST_ACTORS_NO_SPLICE=1 turns it off) */
+  /** loopback peers of -t listeners go to the splice actor (pasta, unless --no-splice) */
   readonly #splice: boolean;
 
   constructor(env: ActorEnv) {
@@ -107,9 +107,10 @@ class TcpActor implements Actor {
     this.#plan = planAddresses(env.config, readNameservers());
     this.#fam = { v4: cli.ipOnly !== 'ipv6' && this.#plan.guest4 !== null, v6: cli.ipOnly !== 'ipv4' && this.#plan.guest6 !== null };
     this.#mss = { 4: Math.min(0xffff, net.mtu - 40), 6: Math.min(0xffff, net.mtu - 60) };
-    this.#splice = spliceEnabled(env.config.mode);
+    this.#splice = spliceEnabled(env.config.mode, env.config.cli.disabled.splice);
     if (cli.disabled.tcp) return;
     for (const s of staticListeners(cli.forward.tcpIn, this.#fam)) this.#openListener(s, false);
+    this.#announcePorts();
     if (cli.forward.tcpIn.mode === 'auto' && env.config.mode === 'pasta') this.#startAutoScan();
   }
 
@@ -126,6 +127,9 @@ class TcpActor implements Actor {
       }
       case 'ns-reply':
         return this.#nsReply(msg);
+      case 'link-up':
+        if (from === 'splice') this.#announcePorts();
+        return;
       default:
         void from;
     }
@@ -440,6 +444,17 @@ class TcpActor implements Actor {
       if (this.#autoFailed.has(key)) continue;
       if (!this.#openListener(spec, true)) this.#autoFailed.add(key);
     }
+    if (add.length > 0 || remove.length > 0) this.#announcePorts();
+  }
+
+  /**
+   * Tells the splice actor which host ports our -t listeners hold, so that its `-T auto` does not
+   * mirror them back into the namespace (each direction would then forward the other's port forever).
+   */
+  #announcePorts(): void {
+    if (this.#env.config.mode !== 'pasta') return;
+    const ports = [...new Set([...this.#listeners.values()].map((l) => l.spec.port))].sort((a, b) => a - b);
+    this.#env.toPeer('splice', { t: 'host-ports', ports });
   }
 
   /** A file read inside the namespace (through the router and the namespace helper); null on error. */

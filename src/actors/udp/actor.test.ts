@@ -74,6 +74,8 @@ function harness(t: ExecutionContext, cli: Config = defaultConfig('pasta')): Har
       const e = h.added.find((a) => a.proto === proto && a.aux === aux && a.handle === handle);
       if (e) native.epollCtl(epfd, C.EPOLL_CTL_DEL, e.fd, 0, 0, 0);
     },
+    holdFd: () => {},
+    releaseFd: () => {},
   };
   h.actor = createActor(env);
   h.actor.onMessage('router', { t: 'adopt-tap-writer' }, [theirs]);
