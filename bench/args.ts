@@ -26,6 +26,8 @@ export interface BenchOptions {
   install: boolean;
   /** profile ours under TCP load instead of benchmarking, profiles written here */
   profile: string | null;
+  /** the guest MTU while profiling: 65520 (default) or 1500 */
+  profileMtu: 65520 | 1500;
 }
 
 export const HELP = `usage: npm run bench -- [options]
@@ -45,6 +47,7 @@ Needs root (it makes private network namespaces). Installs passt, slirp4netns an
   --no-install       do not install missing tools
   --profile DIR      instead of the benchmark: run ours --actors under TCP load with node --cpu-prof,
                      write the profiles to DIR and print where the time goes
+  --profile-mtu N    the guest MTU while profiling: 65520 (default) or 1500
   -h, --help         this text
 `;
 
@@ -73,7 +76,7 @@ export function parseBenchArgs(argv: readonly string[]): ParsedArgs {
       options: {
         json: { type: 'string' }, quick: { type: 'boolean' }, reps: { type: 'string' }, duration: { type: 'string' },
         impl: { type: 'string' }, only: { type: 'string' }, 'udp-rate': { type: 'string' }, 'udp-size': { type: 'string' },
-        'no-install': { type: 'boolean' }, profile: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        'no-install': { type: 'boolean' }, profile: { type: 'string' }, 'profile-mtu': { type: 'string' }, help: { type: 'boolean', short: 'h' },
       },
     });
     if (v.help) return { kind: 'help', text: HELP };
@@ -82,6 +85,12 @@ export function parseBenchArgs(argv: readonly string[]): ParsedArgs {
   } catch (e) {
     return { kind: 'error', message: (e as Error).message };
   }
+}
+
+function profileMtu(v: string | undefined): 65520 | 1500 {
+  if (v === undefined || v === '65520') return 65520;
+  if (v === '1500') return 1500;
+  throw new Error(`--profile-mtu: 65520 or 1500: ${v}`);
 }
 
 function toOptions(v: Record<string, string | boolean | undefined>): BenchOptions {
@@ -103,5 +112,6 @@ function toOptions(v: Record<string, string | boolean | undefined>): BenchOption
     groups: list('only', str('only'), GROUPS),
     install: v['no-install'] !== true,
     profile: str('profile') ?? null,
+    profileMtu: profileMtu(str('profile-mtu')),
   };
 }

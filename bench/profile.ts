@@ -40,18 +40,19 @@ export async function runProfile(ctx: Ctx, dirArg: string): Promise<string> {
     await iperfServer(world.inUpstream(['iperf3', '-s', '-p', String(PORTS.iperfUp)]), daemons, 'upstream iperf3');
     const preload = pathToFileURL(join(ROOT, 'dist/bench/cpu-prof-preload.js')).href;
     const env = { NODE_OPTIONS: `--import=${preload}`, BENCH_CPU_PROF_DIR: dir };
-    const s = await startWithProbe('ours-actors', world, { mtu: 65520, forwardTcp: [], env }, daemons);
+    const mtu = ctx.opts.profileMtu;
+    const s = await startWithProbe('ours-actors', world, { mtu, forwardTcp: [], env }, daemons);
     const names = processNames(s.inst.daemon.pid);
     try {
       if (s.tcpError) out.push(`note: ${s.tcpError}; this is the profile of an idle pasta`);
-      else await throughput(ctx, s, def('tcp-out-65520'), def('cpu-tcp-out-65520'), world.inGuest, REMOTE_ADDR, PORTS.iperfUp);
+      else await throughput(ctx, s, def(`tcp-out-${mtu}`), def(`cpu-tcp-out-${mtu}`), world.inGuest, REMOTE_ADDR, PORTS.iperfUp);
     } finally {
       s.rss.stop();
       await stopImpl(s.inst);
     }
     return names;
   });
-  const tput = ctx.results.cell('tcp-out-65520', 'ours-actors');
+  const tput = ctx.results.cell(`tcp-out-${ctx.opts.profileMtu}`, 'ours-actors');
   if (tput?.samples.length) out.push(`TCP ns→host under profiling: ${formatNumber(tput.samples[0]!)} Gbit/s`);
   if (tput?.errors.length) out.push(`TCP ns→host under profiling failed: ${tput.errors.join('; ')}`);
   return [...out, ...summarizeDir(dir, names)].join('\n');

@@ -1,7 +1,8 @@
 /**
  * TCP bulk transfers through our pasta: 1 GiB each way, IPv4 and IPv6, sha256 compared end to end (the
  * upload also proves half-close: the guest shuts its side down and then reads the server's digest); 1 GiB
- * into the guest through a -t forward from the host's loopback; iperf3 both ways. Throughput is logged.
+ * into the guest through a -t forward from the host's loopback; uploads at MTU 1500 (segments merged per
+ * batch, coalesce.ts); iperf3 both ways. Throughput is logged.
  */
 import test from 'ava';
 import { run } from './helpers.js';
@@ -41,6 +42,28 @@ for (const v of [4, 6] as const) {
     await settle();
     const c = countersOf(await w.stop()).tcp;
     t.true((c?.['data-to-guest'] ?? 0) >= SIZE, 'bytes sent to the guest, retransmissions included');
+    t.is(openFlows(c), 0);
+  });
+}
+
+for (const v of [4, 6] as const) {
+  test.serial(`IPv${v}, MTU 1500: 1 GiB from the guest, the segments of each batch merged before the socket`, async (t) => {
+    const w = await startWorld(t, ['-m', '1500']);
+    const port = somePort();
+    const remote = v === 4 ? w.topo.remote4 : w.topo.remote6;
+    await listening(t, w.topo.upstream, ['socat', '-t', '30', `TCP${v}-LISTEN:${port},bind=${bracket(remote)},reuseaddr`, 'SYSTEM:sha256sum'], port);
+    const start = Date.now();
+    const r = w.inGuest(`socat -t 60 -T 60 - TCP:${bracket(remote)}:${port} < ${file}`, 90_000);
+    const ms = Date.now() - start;
+    t.is(r.stdout.slice(0, 64), digest(), r.stderr);
+    t.log(`upload IPv${v}, MTU 1500: 1 GiB in ${ms} ms, ${rate(SIZE, ms)}`);
+    await settle();
+    const c = countersOf(await w.stop()).tcp;
+    t.is(c?.['data-from-guest'], SIZE);
+    // about 735 000 segments of at most 1460 bytes: most of them arrive in batches and are merged
+    const merged = c?.['segments-merged'] ?? 0;
+    t.true(merged > SIZE / 1460 / 4, `segments merged: ${merged}`);
+    t.log(`segments merged: ${merged} of about ${Math.ceil(SIZE / (v === 4 ? 1460 : 1440))}`);
     t.is(openFlows(c), 0);
   });
 }

@@ -38,6 +38,7 @@ import { FlowTable, flowKey } from './flow-table.js';
 import { KernelIo, enablePeekOffset, errnoOf } from './kernel-io.js';
 import { autoListeners, diffListeners, listenKey, listeningPorts, staticListeners, type Families, type ListenSpec } from './listen.js';
 import { SegmentWriter } from './segment.js';
+import { Coalescer } from './coalesce.js';
 import { isLoopbackPeer, spliceEnabled } from '../splice/state.js';
 import {
   FlowState, connected, flush, initOutbound, newFlow, onSegment, onSocketEvents, onTimer, openInbound, resetFor,
@@ -83,6 +84,8 @@ class TcpActor implements Actor {
   readonly #opts = new TcpOptions();
   readonly #seg: SegmentIn = { flags: 0, seq: 0, ack: 0, window: 0, buf: new Uint8Array(0), payOff: 0, payLen: 0, mss: 0, wscale: -1 };
   readonly #touched = new Set<TcpFlow>();
+  /** consecutive data segments of one flow within a batch, merged (coalesce.ts) */
+  readonly #run = new Coalescer<TcpFlow>();
   readonly #listeners = new Map<string, Listener>();
   readonly #listenersById = new Map<number, Listener>();
   readonly #autoFailed = new Set<string>();
@@ -170,6 +173,7 @@ class TcpActor implements Actor {
       this.#frame(buf, dv, off, len, now);
       off += len;
     }
+    this.#endRun(now);
     for (const f of this.#touched) if (f.state !== FlowState.Closed) flush(f, this.#io, now);
     this.#touched.clear();
   }
@@ -185,9 +189,26 @@ class TcpActor implements Actor {
     const family = fc.kind === FrameKind.Ipv4 ? 4 : 6;
     const key = flowKey(family, buf, fc.srcAddrOff, fc.srcPort, buf, fc.dstAddrOff, fc.dstPort);
     const f = this.#table.lookup(key);
+    if (f && f.state === FlowState.Established && Coalescer.mergeable(s)) {
+      if (this.#run.add(f, s)) return;
+      this.#endRun(now);
+      this.#run.add(f, s); // starts the next run
+      return;
+    }
+    this.#endRun(now);
     if (!f) return this.#noFlow(family, key, buf, s, now);
     onSegment(f, s, this.#io, now);
     this.#touched.add(f);
+  }
+
+  /** Hands the merged run of data segments (if any) to its flow. */
+  #endRun(now: number): void {
+    const merged = this.#run.count;
+    const r = this.#run.take();
+    if (!r) return;
+    if (merged > 1) this.#env.counters.add('segments-merged', merged - 1);
+    onSegment(r.flow, r.seg, this.#io, now);
+    this.#touched.add(r.flow);
   }
 
   #parseSegment(buf: Uint8Array, dv: DataView): SegmentIn {
