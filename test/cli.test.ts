@@ -44,7 +44,6 @@ test('bad values are rejected with the option and the value named', (t) => {
 });
 
 test('options that are not built yet are refused by name, not ignored', (t) => {
-  oneLineError(t, ['-U', '22', '--', 'true'], /^pasta: option --udp-ns is not supported yet$/);
   oneLineError(t, ['--fd', '5', '--', 'true'], /^pasta: option --fd is not supported yet$/);
   oneLineError(t, ['--control', '/tmp/pa-control.sock', '--', 'true'], /^pasta: option --control is not supported yet$/);
 });
@@ -54,7 +53,10 @@ test('passt refuses options it does not build yet by name, and a socket path it 
   oneLineError(t, ['-f', '-s', '/proc/version'], /^passt: \/proc\/version exists and is not a socket$/, PASST);
 });
 
-test('-T auto is refused until it is built; -T with ports is accepted', (t) => {
-  oneLineError(t, ['-T', 'auto', '--', 'true'], /^pasta: -T auto is not supported yet/);
-  t.is(run(PASTA, ['-T', '61234', '--', 'true'], 30_000).status, 0);
+test('-T and -U: auto, none and ports are accepted; a bad spec is refused', (t) => {
+  for (const args of [['-T', 'auto'], ['-T', 'none'], ['-T', '61234'], ['-U', 'auto'], ['-U', '61234'], ['--no-splice']]) {
+    const r = run(PASTA, [...args, '--', 'true'], 30_000);
+    t.is(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
+  }
+  oneLineError(t, ['-T', '70000', '--', 'true'], /^pasta: /);
 });

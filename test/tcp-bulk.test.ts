@@ -68,6 +68,21 @@ for (const v of [4, 6] as const) {
   });
 }
 
+test.serial('IPv4, MTU 1500: 1 GiB from a remote server to the guest', async (t) => {
+  const w = await startWorld(t, ['-m', '1500']);
+  const port = somePort();
+  await listening(t, w.topo.upstream, ['socat', '-u', `OPEN:${file}`, `TCP4-LISTEN:${port},bind=${w.topo.remote4},reuseaddr`], port);
+  const start = Date.now();
+  const r = w.inGuest(`socat -u -T 60 TCP:${w.topo.remote4}:${port} - | sha256sum`, 90_000);
+  const ms = Date.now() - start;
+  t.is(r.stdout.slice(0, 64), digest(), r.stderr);
+  t.log(`download IPv4, MTU 1500: 1 GiB in ${ms} ms, ${rate(SIZE, ms)}`);
+  await settle();
+  const c = countersOf(await w.stop()).tcp;
+  t.true((c?.['data-to-guest'] ?? 0) >= SIZE, 'bytes sent to the guest, retransmissions included');
+  t.is(openFlows(c), 0);
+});
+
 test.serial('-t: 1 GiB from the host\'s loopback into the guest', async (t) => {
   const port = somePort();
   const w = await startWorld(t, ['-t', String(port)]);

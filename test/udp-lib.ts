@@ -34,6 +34,8 @@ export interface WorldOptions {
   actors?: boolean;
   /** an existing topology (default: a new one) */
   topo?: Topology;
+  /** loopback datagrams take the loopback fast path (default: off, --no-splice: the tap path) */
+  splice?: boolean;
 }
 
 import { tempDir } from './helpers.js';
@@ -50,7 +52,7 @@ export async function startWorld(t: ExecutionContext, args: string[], opts: Worl
   const dir = tempDir(t, 'udp-');
   const log = join(dir, 'pasta.log'), pidFile = join(dir, 'pid');
   const env = Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${v}`);
-  const argv = [PASTA, '-f', '-d', '-l', log, '-P', pidFile, '--config-net', '-I', GUEST_IF, ...(opts.actors ? ['--actors'] : []), ...args, '--netns', guest];
+  const argv = [PASTA, '-f', '-d', '-l', log, '-P', pidFile, '--config-net', '-I', GUEST_IF, ...(opts.actors ? ['--actors'] : []), ...(opts.splice ? [] : ['--no-splice']), ...args, '--netns', guest];
   const pasta = background(t, 'env', [...env, 'ip', 'netns', 'exec', topo.host, ...argv]);
   const logText = () => (existsSync(log) ? readFileSync(log, 'utf8') : '');
   await waitFor('pasta serving the guest', () => existsSync(pidFile) && guestAddressed(guest), 20_000, 100).catch((e: Error) => {

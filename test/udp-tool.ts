@@ -11,8 +11,12 @@
  *                                       prints `{"sent":N}`
  *   ping FAMILY ADDR PORT SECONDS MS    one connected socket sending `seq N` every MS ms; prints `ready`,
  *                                       then `reply N` for every answer (an echo peer's)
+ *   check FAMILY ADDR PORT COUNT SIZE   one connected socket sends COUNT random SIZE-byte datagrams, one at a
+ *                                       time, each compared byte for byte with its echo (1 s each); prints
+ *                                       `{"port":LOCAL,"ok":N,"bad":N,"lost":N}`
  * Every mode ends by itself after SECONDS at most.
  */
+import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 
 const [mode, fam, addr, portText, ...rest] = process.argv.slice(2);
@@ -85,11 +89,41 @@ function ping(seconds: number, everyMs: number): void {
   endAfter(seconds);
 }
 
+function check(count: number, size: number): void {
+  const s = socket();
+  const result = { port: 0, ok: 0, bad: 0, lost: 0 };
+  let want: Buffer | null = null;
+  let timer: NodeJS.Timeout | undefined;
+  let sent = 0;
+  const next = (): void => {
+    clearTimeout(timer);
+    if (sent === count) return void (process.stdout.write(`${JSON.stringify(result)}\n`), process.exit(0));
+    sent++;
+    want = randomBytes(size);
+    timer = setTimeout(() => (result.lost++, next()), 1000);
+    s.send(want);
+  };
+  s.on('message', (m) => {
+    if (want === null) return;
+    if (m.equals(want)) result.ok++;
+    else result.bad++;
+    want = null;
+    next();
+  });
+  s.on('error', () => {}); // refused: counted as lost by the timer
+  s.connect(port, addr, () => {
+    result.port = s.address().port;
+    next();
+  });
+  endAfter(count + 5, () => process.stdout.write(`${JSON.stringify(result)}\n`));
+}
+
 if (mode === 'echo') echo(Number(rest[0] ?? 10));
 else if (mode === 'sink') sink(Number(rest[0] ?? 10));
 else if (mode === 'ping') ping(Number(rest[0]), Number(rest[1]));
+else if (mode === 'check') check(Number(rest[0]), Number(rest[1]));
 else if (mode === 'blast') blast(Number(rest[0]), Number(rest[1]), Number(rest[2]));
 else {
-  process.stderr.write(`usage: udp-tool echo|sink|blast|ping FAMILY ADDR PORT ...\n`);
+  process.stderr.write(`usage: udp-tool echo|sink|blast|ping|check FAMILY ADDR PORT ...\n`);
   process.exit(2);
 }

@@ -430,9 +430,9 @@ test('--runas: any other user or group is refused: dropping privileges is not su
 const parsed = (mode: Mode, argv: string[]): ParsedCommandLine => parseCommandLine(mode, argv, host());
 
 test('unsupportedOptionsUsed: explicit options outside IMPLEMENTED_OPTIONS, by long name', (t) => {
-  t.deepEqual(unsupportedOptionsUsed(parsed('pasta', ['-d', '-U', '22', '--control', '/tmp/c', '--netns', 'x'])), ['udp-ns', 'control']);
+  t.deepEqual(unsupportedOptionsUsed(parsed('pasta', ['-d', '-U', '22', '--control', '/tmp/c', '--netns', 'x'])), ['control']);
   t.deepEqual(unsupportedOptionsUsed(parsed('passt', ['-s', '/tmp/s', '--one-off', '-m', '1500', '--control', '/tmp/c'])), ['control']);
-  t.deepEqual(unsupportedOptionsUsed(parsed('pasta', ['--no-t', '-U53', '--control', '/tmp/c'])), ['udp-ns', 'control']);
+  t.deepEqual(unsupportedOptionsUsed(parsed('pasta', ['--no-t', '-U53', '--control', '/tmp/c'])), ['control']);
 });
 
 test('unsupportedOptionsUsed: defaults never count, implemented options never count', (t) => {
@@ -447,7 +447,7 @@ test('IMPLEMENTED_OPTIONS names only options of the table', (t) => {
   const known = new Set(OPTIONS.map((o) => o.long));
   t.deepEqual([...IMPLEMENTED_OPTIONS].filter((n) => !known.has(n)), []);
   t.true(IMPLEMENTED_OPTIONS.has('netns-only'));
-  t.false(IMPLEMENTED_OPTIONS.has('udp-ns'));
+  t.false(IMPLEMENTED_OPTIONS.has('control'));
 });
 
 test('the result is plain data (structured-clone and JSON safe)', (t) => {

@@ -133,6 +133,7 @@ export const IMPLEMENTED_OPTIONS: ReadonlySet<string> = new Set([
   'udp-ports',
   'tcp-ports',
   'tcp-ns',
+  'udp-ns',
   'no-tcp',
   'dns-forward',
   'outbound',

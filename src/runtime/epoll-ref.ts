@@ -25,11 +25,12 @@ export const Proto = {
   Udp: 6, // a UDP flow socket
   UdpListen: 7, // a -u listener
   Icmp: 8, // a ping socket
-  Splice: 9, // a spliced TCP socket or pipe
+  Splice: 9, // a spliced TCP socket, or a -T listener in the namespace
   Timer: 10, // a generic timerfd
   Control: 11, // the control socket and its connections
   Channel: 12, // an actor channel (socketpair to an actor process)
   NsQuit: 13, // namespace-gone watcher
+  UdpSplice: 14, // a UDP socket of the loopback fast path, or a -U listener in the namespace
 } as const;
 export type Proto = (typeof Proto)[keyof typeof Proto];
 

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { autoPorts, boundPorts, isLoopbackHex, ProcState } from './procnet.js';
+import { autoPorts, boundPorts, hostUdpPorts, isLoopbackHex, ProcState } from './procnet.js';
 
 // Captured from a namespace: 0.0.0.0:53 (unconnected), 127.0.0.53:53 (loopback), 10.0.2.15:40000
 // connected to 10.0.2.2:53 (state 01), 0.0.0.0:5000 (unconnected)
@@ -50,4 +50,11 @@ test('junk, headers, short lines and empty text give nothing, never a throw', (t
     t.notThrows(() => boundPorts(text, ProcState.UdpUnconnected, new Set()));
   }
   t.is(boundPorts('  1: 00000000:0000 00000000:0000 07', ProcState.UdpUnconnected, new Set()).size, 0, 'port 0');
+});
+
+test('-U auto: the host\'s unconnected UDP ports, loopback-bound ones included, connected ones not', (t) => {
+  t.deepEqual([...hostUdpPorts([UDP, UDP6])].sort((a, b) => a - b), [53, 5000, 5353, 6000, 6001, 7000]);
+  t.deepEqual([...boundPorts(UDP, ProcState.UdpUnconnected, new Set(), true)].sort((a, b) => a - b), [53, 5000]);
+  t.false(hostUdpPorts([UDP]).has(40000), 'a connected socket is no service');
+  t.is(hostUdpPorts([]).size, 0);
 });

@@ -7,22 +7,26 @@
  * in big-endian hex. A UDP socket that is bound but not connected shows state 07 (TCP_CLOSE); a
  * listening TCP socket 0A (TCP_LISTEN).
  *
- * Sockets bound to the namespace's loopback are left out: what arrives over the tap cannot reach them,
- * and forwarding them would only take host ports for nothing (passt forwards them too; we don't).
- * Pure: the actor fetches the texts through the namespace helper.
+ * For -t/-u auto, sockets bound to the namespace's loopback are left out: what arrives over the tap
+ * cannot reach them, and forwarding them would only take host ports for nothing (passt forwards them
+ * too; we don't). -U auto reads the HOST's files (`hostUdpPorts`) and keeps loopback-bound sockets.
+ * Pure: the actors fetch the texts (through the namespace helper for the namespace's files).
  */
 
 export const ProcState = { UdpUnconnected: 0x07, TcpListen: 0x0a } as const;
 
-/** Ports of the sockets of `text` in state `state`, not bound to loopback, added to `out`. */
-export function boundPorts(text: string, state: number, out: Set<number>): Set<number> {
+/**
+ * Ports of the sockets of `text` in state `state` added to `out`: not bound to loopback, unless
+ * `withLoopback` (-U auto, which mirrors the host's ports, loopback services being the point).
+ */
+export function boundPorts(text: string, state: number, out: Set<number>, withLoopback = false): Set<number> {
   for (const line of text.split('\n')) {
     const f = line.trim().split(/\s+/);
     const local = f[1], st = f[3];
     if (f.length < 4 || local === undefined || st === undefined || !/^\d+:$/.test(f[0] ?? '')) continue;
     if (parseInt(st, 16) !== state) continue;
     const [addr, port] = local.split(':');
-    if (addr === undefined || port === undefined || isLoopbackHex(addr)) continue;
+    if (addr === undefined || port === undefined || (!withLoopback && isLoopbackHex(addr))) continue;
     const p = parseInt(port, 16);
     if (p > 0 && p < 65536) out.add(p);
   }
@@ -43,5 +47,12 @@ export function autoPorts(texts: { udp: string[]; tcp: string[] }, followTcp: bo
   const out = new Set<number>();
   for (const t of texts.udp) boundPorts(t, ProcState.UdpUnconnected, out);
   if (followTcp) for (const t of texts.tcp) boundPorts(t, ProcState.TcpListen, out);
+  return out;
+}
+
+/** What `-U auto` mirrors into the namespace: the host's unconnected UDP sockets, loopback-bound included. */
+export function hostUdpPorts(texts: readonly string[]): Set<number> {
+  const out = new Set<number>();
+  for (const t of texts) boundPorts(t, ProcState.UdpUnconnected, out, true);
   return out;
 }

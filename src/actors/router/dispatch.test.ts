@@ -6,6 +6,7 @@ test('every protocol has exactly one owner', (t) => {
   const expected: Record<string, Owner> = {
     Tap: 'tap', TapListen: 'router', Tcp: 'tcp', TcpListen: 'tcp', TcpTimer: 'tcp', Udp: 'udp', UdpListen: 'udp',
     Icmp: 'icmp', Splice: 'splice', Timer: 'router', Control: 'router', Channel: 'router', NsQuit: 'router',
+    UdpSplice: 'udp',
   };
   for (const [name, value] of Object.entries(Proto)) t.is(ownerOf(value), expected[name], name);
   t.is(Object.keys(expected).length, Object.keys(Proto).length);

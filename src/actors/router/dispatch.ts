@@ -18,6 +18,7 @@ export function ownerOf(proto: number): Owner | undefined {
       return 'tcp';
     case Proto.Udp:
     case Proto.UdpListen:
+    case Proto.UdpSplice:
       return 'udp';
     case Proto.Icmp:
       return 'icmp';

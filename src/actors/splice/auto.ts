@@ -8,17 +8,11 @@
  * directions would mirror each other's listeners forever. (Our -T listeners are on the namespace's
  * loopback, which `-t auto` skips, so the other direction needs no such rule.)
  */
-import { ProcState } from '../common/procnet.js';
+import { ProcState, boundPorts } from '../common/procnet.js';
 
 /** Ports of the listening sockets in a /proc/net/tcp or tcp6 text, any address, added to `out`. */
 export function hostListeningPorts(text: string, out: Set<number> = new Set()): Set<number> {
-  for (const line of text.split('\n')) {
-    const f = line.trim().split(/\s+/);
-    if (f.length < 4 || !/^\d+:$/.test(f[0] ?? '') || parseInt(f[3] ?? '', 16) !== ProcState.TcpListen) continue;
-    const port = parseInt((f[1] ?? '').split(':')[1] ?? '', 16);
-    if (port > 0 && port < 65536) out.add(port);
-  }
-  return out;
+  return boundPorts(text, ProcState.TcpListen, out, true);
 }
 
 /** The ports `-T auto` forwards: listening on the host, minus those our `-t` listeners hold. */

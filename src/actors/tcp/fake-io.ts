@@ -61,15 +61,16 @@ export class FakeIo implements TcpIo {
   }
 
   data(f: TcpFlow, seq: number, ack: number, window: number, len: number): number {
-    void f;
     const s = this.sock;
     if (s.error) return -s.error;
     const avail = s.rx.length - s.peekOff;
     if (avail === 0) return s.eof ? EOF : 0;
     const n = Math.min(len, avail);
-    const data = s.rx.slice(s.peekOff, s.peekOff + n);
+    for (let o = 0; o < n; o += f.mss) {
+      const k = Math.min(f.mss, n - o);
+      this.sent.push({ flags: 0x18, seq: (seq + o) >>> 0, ack, window, synOptions: false, data: s.rx.slice(s.peekOff + o, s.peekOff + o + k) });
+    }
     s.peekOff += n;
-    this.sent.push({ flags: 0x18, seq, ack, window, synOptions: false, data });
     return n;
   }
 

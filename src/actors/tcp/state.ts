@@ -79,6 +79,8 @@ export const Flag = {
 
 /** Most guest bytes held for a full socket, per flow (two 64 KiB segments). */
 export const PENDING_MAX = 2 * 65536;
+/** socket data sent to the guest per `io.data` call (one peek), as segments of f.mss at most */
+export const DATA_BURST = 64 * 1024;
 
 /** Result of `TcpIo.data` when the host peer has closed and every byte was read. */
 export const EOF = -0x10000;
@@ -193,7 +195,10 @@ export interface SegmentIn {
 export interface TcpIo {
   /** A segment without payload to the guest; `synOptions` adds MSS (f.mssLimit) and, if f.wsToTap, window scale. */
   control(f: TcpFlow, flags: number, seq: number, ack: number, window: number, synOptions: boolean): void;
-  /** Up to `len` bytes at the socket's peek offset, sent to the guest as one ACK|PSH segment at `seq`. */
+  /**
+   * Up to `len` bytes at the socket's peek offset, sent to the guest from `seq` as ACK|PSH segments of
+   * at most f.mss bytes each (one peek for all of them): bytes sent, 0, EOF or -errno.
+   */
   data(f: TcpFlow, seq: number, ack: number, window: number, len: number): number;
   /** Writes guest payload to the socket: bytes taken (0 when full) or -errno. */
   write(f: TcpFlow, buf: Uint8Array, off: number, len: number): number;
@@ -545,7 +550,7 @@ function sendData(f: TcpFlow, io: TcpIo, window: number, now: number): void {
       if (f.wndFromTap === 0) f.flags |= Flag.WndBlocked;
       return;
     }
-    const n = io.data(f, f.seqToTap, f.seqFromTap, window, Math.min(f.mss, room));
+    const n = io.data(f, f.seqToTap, f.seqFromTap, window, Math.min(Math.max(f.mss, DATA_BURST), room));
     if (n > 0) {
       advanceSent(f, n, now);
     } else if (n === 0) {

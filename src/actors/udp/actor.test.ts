@@ -38,7 +38,14 @@ interface Harness {
   frames: Uint8Array[];
 }
 
-function harness(t: ExecutionContext, cli: Config = defaultConfig('pasta')): Harness {
+/** pasta's defaults with --no-splice: loopback senders take the tap path (the loopback path is tested below). */
+function tapConfig(): Config {
+  const cli = defaultConfig('pasta');
+  cli.disabled.splice = true;
+  return cli;
+}
+
+function harness(t: ExecutionContext, cli: Config = tapConfig()): Harness {
   const epfd = native.epollCreate();
   const [mine, theirs] = native.socketpair('seqpacket');
   const counters = new Counters();
@@ -206,7 +213,7 @@ test.serial('flows expire: the socket leaves epoll and is closed', async (t) => 
 });
 
 test.serial('-u: a host datagram reaches the guest from the gateway; the reply goes back from the forwarded port', async (t) => {
-  const cli = defaultConfig('pasta');
+  const cli = tapConfig();
   const port = freePort(4);
   cli.forward.udpIn = portForwardFromSpecs([`${port}:5353`], { option: '-u', mode: 'pasta', allowBind: true }, 'auto');
   cli.forward.udpInFollowsTcp = false;
@@ -228,7 +235,7 @@ test.serial('-u: a host datagram reaches the guest from the gateway; the reply g
 });
 
 test.serial('-u auto: listeners follow the unconnected UDP sockets the namespace reports', async (t) => {
-  const cli = defaultConfig('pasta');
+  const cli = tapConfig();
   cli.forward.udpInFollowsTcp = false;
   const h = harness(t, cli);
   const port = freePort(4);
@@ -258,4 +265,107 @@ test.serial('bad frames are counted, never thrown; --no-udp drops everything', (
   sendFrames(off, [good]);
   t.is(off.counters.get('drop:udp-disabled'), 1);
   t.is(off.added.length, 0);
+});
+
+// --- the loopback fast path (the test's "namespace" is the host itself: the ns sockets are made here) ---
+
+const NONE = { mode: 'none' as const, ranges: [] };
+
+/** Answers every open-socket request not answered yet with a fresh socket of the asked family. */
+function answerSockets(h: Harness, answered: Set<unknown>): number {
+  let n = 0;
+  for (const m of h.toRouter) {
+    const req = m.req as { t: string; family: number; type: number };
+    if (req.t !== 'open-socket' || answered.has(m.id)) continue;
+    answered.add(m.id);
+    if (req.type !== C.SOCK_DGRAM) throw new Error(`open-socket asked type ${req.type}`);
+    h.actor.onMessage('router', { t: 'ns-reply', id: m.id, msg: { t: 'reply' } }, [native.socket(req.family, C.SOCK_DGRAM, 0)]);
+    n++;
+  }
+  return n;
+}
+
+async function loopbackClient(t: ExecutionContext, family: 4 | 6, loop: string): Promise<{ s: dgram.Socket; replies: string[] }> {
+  const s = dgram.createSocket({ type: family === 4 ? 'udp4' : 'udp6', ipv6Only: family === 6 });
+  const replies: string[] = [];
+  s.on('message', (m, r) => replies.push(`${m.toString()} from ${r.address}:${r.port}`));
+  await new Promise<void>((r) => s.bind(0, loop, r));
+  t.teardown(() => s.close());
+  return { s, replies };
+}
+
+for (const [family, loop] of [[4, '127.0.0.1'], [6, '::1']] as const) {
+  test.serial(`-u from a loopback sender (${loop}): through a namespace socket, not the tap; replies leave from the listener`, async (t) => {
+    const cli = defaultConfig('pasta');
+    const echo = await echoServer(t, family, loop);
+    const port = freePort(family);
+    cli.forward.udpIn = portForwardFromSpecs([`${port}:${echo.port}`], { option: '-u', mode: 'pasta', allowBind: true }, 'auto');
+    cli.forward.udpInFollowsTcp = false;
+    cli.forward.udpOut = NONE;
+    const h = harness(t, cli);
+    const { s, replies } = await loopbackClient(t, family, loop);
+    for (const text of ['one', 'two', 'three']) s.send(text, port, loop);
+    const answered = new Set<unknown>();
+    await h.pump(() => answerSockets(h, answered) > 0 || answered.size > 0);
+    t.is(answered.size, 1, 'one namespace socket for the flow');
+    await h.pump(() => replies.length >= 3);
+    t.deepEqual(replies.sort(), ['one', 'three', 'two'].map((x) => `${x} from ${loop}:${port}`).sort());
+    t.is(new Set(echo.peers).size, 1, `one flow socket: ${echo.peers.join(' ')}`);
+    t.true(echo.peers[0]!.startsWith(`${loop}:`), 'the service sees a loopback peer');
+    s.send('four', port, loop);
+    await h.pump(() => replies.length >= 4);
+    t.is(answered.size, 1, 'the flow is reused');
+    t.is(h.frames.length, 0, 'nothing went to the tap');
+    t.like(h.counters.snapshot(), { 'splice-flows-opened': 1, 'splice-flows-in': 1, 'splice-dgrams-in': 4, 'splice-dgrams-out': 4 });
+    t.is(h.counters.get('flows-inbound'), 0);
+    const reg = h.added.filter((a) => a.proto === Proto.UdpSplice);
+    t.is(reg.length, 1);
+    h.actor.onReady(Proto.UdpSplice, reg[0]!.aux + 1, reg[0]!.handle, C.EPOLLIN);
+    t.is(h.counters.get('stale-ready'), 1, 'an old generation is ignored');
+  });
+}
+
+test.serial('-u splice: datagrams queue while the namespace socket is on its way; the flow expires', async (t) => {
+  process.env[TIMEOUTS_ENV] = '300,600';
+  t.teardown(() => delete process.env[TIMEOUTS_ENV]);
+  const cli = defaultConfig('pasta');
+  const echo = await echoServer(t, 4, '127.0.0.1');
+  const port = freePort(4);
+  cli.forward.udpIn = portForwardFromSpecs([`${port}:${echo.port}`], { option: '-u', mode: 'pasta', allowBind: true }, 'auto');
+  cli.forward.udpInFollowsTcp = false;
+  cli.forward.udpOut = NONE;
+  const h = harness(t, cli);
+  const { s, replies } = await loopbackClient(t, 4, '127.0.0.1');
+  for (let i = 0; i < 80; i++) s.send(`q${i}`, port, '127.0.0.1');
+  await h.pump(() => h.counters.get('drop:splice-queue-full') >= 16, 2000);
+  t.is(h.counters.get('drop:splice-queue-full'), 16, '64 kept, the rest dropped');
+  answerSockets(h, new Set());
+  await h.pump(() => replies.length >= 64);
+  t.is(replies.length, 64);
+  t.is(replies[0], `q0 from 127.0.0.1:${port}`, 'in order');
+  await h.pump(() => h.deleted.some((d) => d.proto === Proto.UdpSplice), 3000);
+  t.is(h.counters.get('splice-flows-closed'), 1);
+});
+
+test.serial('-U SPEC: a namespace listener per family; a datagram there reaches the host loopback, the reply comes back from it', async (t) => {
+  const cli = defaultConfig('pasta');
+  const echo = await echoServer(t, 4, '127.0.0.1');
+  const port = freePort(4);
+  cli.forward.udpIn = NONE;
+  cli.forward.udpInFollowsTcp = false;
+  cli.forward.udpOut = portForwardFromSpecs([`${port}:${echo.port}`], { option: '-U', mode: 'pasta', allowBind: false }, 'auto');
+  const h = harness(t, cli);
+  t.is(answerSockets(h, new Set()), 2, 'IPv4 and IPv6 listeners asked for');
+  await h.pump(() => h.added.filter((a) => a.proto === Proto.UdpSplice).length >= 2, 500);
+  const listeners = h.added.filter((a) => a.proto === Proto.UdpSplice);
+  t.deepEqual(listeners.map((l) => native.sockName(l.fd)).map((a) => `${a.addr}:${a.port}`).sort(), [`127.0.0.1:${port}`, `::1:${port}`].sort());
+  const { s, replies } = await loopbackClient(t, 4, '127.0.0.1');
+  s.send('out', port, '127.0.0.1');
+  await h.pump(() => replies.length >= 1);
+  t.deepEqual(replies, [`out from 127.0.0.1:${port}`]);
+  t.is(echo.peers.length, 1);
+  t.like(h.counters.snapshot(), { 'splice-listeners-opened': 2, 'splice-flows-out': 1, 'splice-dgrams-out': 1, 'splice-dgrams-in': 1 });
+  h.actor.stop();
+  const gone = h.deleted.filter((d) => d.proto === Proto.UdpSplice);
+  t.is(gone.length, 3, 'stop: both listeners and the flow socket leave epoll');
 });

@@ -24,7 +24,13 @@
  * - Expiry: a timer closes flows silent for 30 s (one-way) or 120 s (both ways): epoll-del first, then
  *   close. Tests only: PASST_ACTORS_TEST_UDP_TIMEOUTS="ONEWAY_MS,BOTHWAYS_MS" shortens them (state.ts).
  * - DNS: resolv.conf is read at start (ns/resolv.ts); the redirects are logged with -d.
- * Owns: the flow sockets and listeners (the router holds duplicates for epoll), its tap writer.
+ * - Loopback fast path (pasta, unless --no-splice; loopback.ts, splice-flows.ts): a -u datagram from a
+ *   loopback sender (127.0.0.0/8, ::1) never goes to the tap: it is sent from a socket inside the
+ *   namespace to the namespace's loopback, and the replies come back from the -u listener. -U SPEC/auto:
+ *   listeners on the namespace's loopback forward to the host's loopback the same way. Those sockets are
+ *   (Proto.UdpSplice) in epoll.
+ * Owns: the flow sockets and listeners (the router holds duplicates for epoll), its tap writer, the
+ * loopback path's sockets (loopback.ts).
  * Never throws on guest input: every drop is counted (`drop:REASON`).
  */
 import { readFileSync } from 'node:fs';
@@ -44,6 +50,7 @@ import { autoListeners, listenKey, staticListeners, udpForwardPlan, type ListenS
 import { autoPorts } from '../common/procnet.js';
 import { buildUdpIcmpError, icmpForConnectError, icmpForSockErr, ICMP6_ERROR_MAX } from './icmp-error.js';
 import { openFlowSocket, openListener } from './sockets.js';
+import { LoopbackPath } from './loopback.js';
 
 /** recvmmsg slots per call, and the stride of a slot: a whole datagram plus the largest header room. */
 const RX_SLOTS = 16;
@@ -111,7 +118,8 @@ class UdpActor implements Actor {
   readonly #again = new Set<() => void>();
   #againScheduled = false;
   readonly #timers: NodeJS.Timeout[] = [];
-  readonly #nsWaiters = new Map<number, (data: string) => void>();
+  readonly #nsWaiters = new Map<number, (msg: Msg, fds: number[]) => void>();
+  readonly #loop: LoopbackPath;
   #nextNsId = 1;
   #scanning = false;
 
@@ -128,20 +136,26 @@ class UdpActor implements Actor {
     this.#plan = this.#disabled ? { kind: 'none' } : udpForwardPlan(cli.forward);
     this.#startTimers();
     this.#startForwarding();
+    this.#loop = new LoopbackPath({
+      env,
+      hostListenerFd: (handle, gen) => this.#listenerFdOf(handle, gen),
+      hostListenerPorts: () => new Set([...this.#listenerByKey.values()].map((l) => l.spec.port)),
+      nsRequest: (req, reply) => this.#nsRequest(req, reply),
+      later: (fn) => this.#later(fn),
+    });
   }
 
   // --- messages --------------------------------------------------------------------------------
 
   onMessage(_from: Sender, msg: Msg, fds: number[]): void {
     if (msg.t === 'adopt-tap-writer' && fds[0] !== undefined) return this.#writer.adopt(fds[0]);
+    if (msg.t === 'ns-reply') return this.#onNsReply(msg, fds);
     for (const fd of fds) native.close(fd, true);
     switch (msg.t) {
       case 'frames':
         return this.#onFrames(msg.buf as Uint8Array, msg.lens as number[]);
       case 'guest-mac':
         return this.#setGuestMac(String(msg.mac));
-      case 'ns-reply':
-        return this.#onNsReply(msg);
       default:
         return;
     }
@@ -150,11 +164,13 @@ class UdpActor implements Actor {
   onReady(proto: number, aux: number, handle: number, events: number): void {
     if (proto === Proto.Udp) return this.#onFlowReady(handle, aux, events);
     if (proto === Proto.UdpListen) return this.#onListenerReady(handle, aux);
+    if (proto === Proto.UdpSplice) return this.#loop.onReady(aux, handle, events);
     this.#env.counters.add('drop:unknown-ready');
   }
 
   stop(): void {
     for (const t of this.#timers) clearInterval(t);
+    this.#loop.stop();
     for (const f of this.#flows.all()) this.#closeFlow(f);
     for (const l of this.#listeners) if (l) this.#closeListener(l);
     this.#writer.close();
@@ -425,10 +441,19 @@ class UdpActor implements Actor {
       const got = this.#recv(l.fd, l.spec.family, () => {});
       if (got === null) continue;
       const now = Date.now();
-      for (let i = 0; i < got.length; i++) this.#inbound(l, i, got[i]!, now);
+      for (let i = 0; i < got.length; i++) this.#fromListener(l, i, got[i]!, now);
+      this.#loop.flush();
       if (got.length < RX_SLOTS) return;
     }
     this.#later(() => this.#readListener(l));
+  }
+
+  /** A datagram on a listener: a loopback sender's takes the loopback path, any other goes to the guest. */
+  #fromListener(l: Listener, i: number, dg: { len: number; addr: string; port: number }, now: number): void {
+    if (!this.#loop.takes(dg.addr)) return this.#inbound(l, i, dg, now);
+    const rx = l.spec.family === 4 ? this.#rx4 : this.#rx6;
+    const h = { handle: l.handle, gen: l.gen, family: l.spec.family, target: l.spec.target };
+    this.#loop.fromHostListener(h, rx.subarray(i * SLOT, i * SLOT + dg.len), dg.addr, dg.port, now);
   }
 
   /** A datagram from a host peer on a listener: through its inbound flow (opened if new) to the guest. */
@@ -458,8 +483,12 @@ class UdpActor implements Actor {
   }
 
   #listenerFd(flow: UdpFlow): number {
-    const l = this.#listeners[flow.data.listener];
-    return l && l.gen === flow.data.listenerGen ? l.fd : -1;
+    return this.#listenerFdOf(flow.data.listener, flow.data.listenerGen);
+  }
+
+  #listenerFdOf(handle: number, gen: number): number {
+    const l = this.#listeners[handle];
+    return l && l.gen === gen ? l.fd : -1;
   }
 
   /** Opens the wanted listeners that are not open, closes the open ones no longer wanted. */
@@ -513,19 +542,28 @@ class UdpActor implements Actor {
 
   /** A file's text as the namespace helper reads it inside the namespace ('' if it cannot). */
   #readNsFile(path: string): Promise<string> {
-    const id = this.#nextNsId++;
     return new Promise((resolve) => {
-      this.#nsWaiters.set(id, resolve);
-      this.#env.toRouter({ t: 'ns', id, req: { t: 'read-file', path } });
+      this.#nsRequest({ t: 'read-file', path }, (msg) => {
+        const reply = msg.msg as { data?: unknown } | undefined;
+        resolve(msg.error === undefined && typeof reply?.data === 'string' ? reply.data : '');
+      });
     });
   }
 
-  #onNsReply(msg: Msg): void {
+  /** A request to the namespace helper (through the router); `reply` gets the answer and its fds. */
+  #nsRequest(req: Record<string, unknown>, reply: (msg: Msg, fds: number[]) => void): void {
+    const id = this.#nextNsId++;
+    this.#nsWaiters.set(id, reply);
+    this.#env.toRouter({ t: 'ns', id, req });
+  }
+
+  /** An answer from the namespace helper; fds nobody waits for are closed. */
+  #onNsReply(msg: Msg, fds: number[]): void {
     const id = Number(msg.id);
     const waiter = this.#nsWaiters.get(id);
     this.#nsWaiters.delete(id);
-    const reply = msg.msg as { data?: unknown } | undefined;
-    waiter?.(msg.error === undefined && typeof reply?.data === 'string' ? reply.data : '');
+    if (waiter) return waiter(msg, fds);
+    for (const fd of fds) native.close(fd, true);
   }
 
   // --- expiry ----------------------------------------------------------------------------------
