@@ -50,8 +50,11 @@ import {
 import { autoListeners, listenKey, staticListeners, type Families, type ListenSpec } from '../tcp/listen.js';
 import { mirroredPorts } from './auto.js';
 
-/** Pipe capacity asked with F_SETPIPE_SZ (falls back to the default size if refused). */
-export const PIPE_SIZE = 1 << 20;
+/**
+ * Pipe capacities asked with F_SETPIPE_SZ, largest first: beyond /proc/sys/fs/pipe-max-size (1 MiB)
+ * only with CAP_SYS_RESOURCE; the kernel's default size (0) if every size is refused.
+ */
+export const PIPE_SIZES = [4 << 20, 1 << 20, 0];
 const PIPE_POOL_MAX = 64;
 /** bytes one pump may move before yielding to other connections */
 const PUMP_BUDGET = 8 << 20;
@@ -426,7 +429,7 @@ class SpliceActor implements Actor {
   #takePipe(): Pipe | null {
     const pooled = this.#pipes.pop();
     if (pooled) return pooled;
-    for (const size of [PIPE_SIZE, 0]) {
+    for (const size of PIPE_SIZES) {
       try {
         const [r, w] = native.pipe(size);
         this.#env.holdFd(r);
