@@ -123,6 +123,28 @@ test.serial('-t: host and remote peers reach a guest server, IPv4 and IPv6; loop
   t.is(openFlows(countersOf(log).tcp), 0);
 });
 
+test.serial('-t reaches the guest at the addresses it uses, not only the configured ones (IPv4 and IPv6)', async (t) => {
+  const port = somePort();
+  const w = await startWorld(t, ['-t', String(port)]);
+  await guestWhoami(t, w, port);
+  // the guest drops the addresses pasta configured and takes others of the same prefixes (as SLAAC or
+  // a hand configuration would), then sends one datagram out from each
+  const [new4, new6] = ['10.77.0.77', 'fd77::77'];
+  const r = w.inGuest([
+    `ip addr del ${w.topo.hostAddr4}/24 dev pa0`, `ip -6 addr del ${w.topo.hostAddr6}/64 dev pa0`,
+    `ip addr add ${new4}/24 dev pa0`, `ip -6 addr add ${new6}/64 dev pa0 nodad`,
+    `ip route replace default via ${w.topo.gw4}`, `ip -6 route replace default via ${w.topo.gw6}`,
+    `echo x | socat -u - UDP4:${w.topo.remote4}:9`, `echo x | socat -u - UDP6:[${w.topo.remote6}]:9`,
+  ].join(' && '));
+  t.is(r.status, 0, `${r.stdout} ${r.stderr} ${run('ip', ['-n', w.guest, 'addr']).stdout} ${run('ip', ['-n', w.guest, '-6', 'route']).stdout} ${w.log()}`);
+  const answers: string[] = [];
+  for (const addr of ['127.0.0.1', '::1']) answers.push((await retry(() => ask(w.topo.host, addr, port))).stdout);
+  const log = await w.stop();
+  const why = log.split('\n').filter((l) => /guest addresses|counters tcp/.test(l)).join('\n');
+  t.regex(answers[0]!, /ping/, `IPv4: ${why}`);
+  t.regex(answers[1]!, /ping/, `IPv6: ${why}`);
+});
+
 test.serial('-t with translation: host port A goes to guest port B', async (t) => {
   const a = somePort(), b = a + 1;
   const w = await startWorld(t, ['-t', `${a}:${b}`]);

@@ -34,13 +34,16 @@
  * - -4 / -6: frames of the other IP version are dropped and counted before anything else.
  * - With -p, every frame read from the tap and every frame this actor writes is appended to the
  *   capture (common/pcap-writer.ts); the protocol actors capture what they write themselves.
- * - The guest's MAC is learnt from the source address of its frames and announced to the peers.
+ * - The guest's MAC is learnt from the source address of its frames and announced to the peers; so are
+ *   its IPv4 and global IPv6 addresses (guest-addr.ts: where inbound forwards reach it), announced
+ *   (`guest-addr {v4, v6}`) at once, then at most once per ADDR_ANNOUNCE_MS.
  * - On tap EOF the actor tells the router (`tap-closed`), which shuts pasta down.
  * Owns: its duplicate of the tap fd (or of the client's socket), the RA timer, the stream's output
  * queue. Never holds received frames past one batch.
  */
 import { readFileSync } from 'node:fs';
 import { native } from '../../native/index.js';
+import { GuestAddresses } from './guest-addr.js';
 import type { Actor, ActorEnv, ActorName, Sender } from '../../runtime/actor.js';
 import type { Msg } from '../../runtime/channel.js';
 import { FrameClass, FrameClassifier, FrameKind, Verdict, VerdictName } from '../../protocol/classify.js';
@@ -65,6 +68,8 @@ const EPOLLET = 1 << 31;
 /** how the router registered the tap / the client's socket (pasta.ts, passt.ts), plus EPOLLOUT when blocked */
 const TAP_EVENTS = EPOLLIN | EPOLLRDHUP | EPOLLET;
 const PEERS: readonly ActorName[] = ['tcp', 'udp', 'icmp'];
+/** guest address changes are announced at once, then at most once per this period */
+const ADDR_ANNOUNCE_MS = 20;
 const REPLY_ROOM = 65536;
 /** Destinations served by another actor (the guest services are answered here). */
 type PeerDestination = Exclude<Destination, 'services'>;
@@ -92,6 +97,9 @@ class TapActor implements Actor {
   readonly #batches = new Map<PeerDestination, FrameBatch>();
   #guestMac = '';
   readonly #guestMacBytes = new Uint8Array(6);
+  readonly #guestAddrs = new GuestAddresses();
+  #addrTimer: NodeJS.Timeout | undefined;
+  #addrsDirty = false;
   #scheduled = false;
   readonly #services: ServicesConfig;
   readonly #reply = new Uint8Array(REPLY_ROOM);
@@ -118,7 +126,9 @@ class TapActor implements Actor {
     if (msg.t === 'adopt' && fds[0] !== undefined) return this.#adopt(fds[0]);
     for (const fd of fds) native.close(fd, true);
     if (msg.t === 'frames') return this.#writeFrames(msg.buf as Uint8Array, msg.lens as number[]);
-    if (msg.t === 'link-up' && this.#guestMac) this.#env.toPeer(from as ActorName, { t: 'guest-mac', mac: this.#guestMac });
+    if (msg.t !== 'link-up') return;
+    if (this.#guestMac) this.#env.toPeer(from as ActorName, { t: 'guest-mac', mac: this.#guestMac });
+    if (this.#guestAddrs.v4 !== null || this.#guestAddrs.v6 !== null) this.#env.toPeer(from as ActorName, this.#addrMsg());
   }
 
   stop(): void {
@@ -139,6 +149,10 @@ class TapActor implements Actor {
     this.#raTimer = undefined;
     this.#rasSent = 0;
     this.#guestMac = '';
+    this.#guestAddrs.forget();
+    clearTimeout(this.#addrTimer);
+    this.#addrTimer = undefined;
+    this.#addrsDirty = false;
     this.#link?.close();
     this.#link = null;
     this.#waitingOut = false;
@@ -198,6 +212,7 @@ class TapActor implements Actor {
     const off4 = disabledFamilyDrop(this.#cls.etherType, this.#ipOnly);
     if (off4 !== null) return this.#env.counters.add(off4);
     this.#learnGuestMac(buf, off);
+    if (this.#guestAddrs.see(buf, this.#cls.srcAddrOff, this.#cls.kind)) this.#announceAddrsSoon();
     const dest = destinationOf({ etherType: this.#cls.etherType, l4: this.#cls.ipProto, dstPort: this.#cls.dstPort, icmpType: this.#cls.icmpType });
     if (dest.startsWith('drop:')) return this.#env.counters.add(dest);
     if (dest === 'services') return this.#serve(buf);
@@ -214,6 +229,27 @@ class TapActor implements Actor {
     this.#guestMac = formatMac(this.#guestMacBytes);
     this.#env.log.debug(`guest MAC is ${this.#guestMac}`);
     for (const p of PEERS) this.#env.toPeer(p, { t: 'guest-mac', mac: this.#guestMac });
+  }
+
+  /** Announces a change at once, then at most once per ADDR_ANNOUNCE_MS (the latest addresses). */
+  #announceAddrsSoon(): void {
+    if (this.#addrTimer !== undefined) {
+      this.#addrsDirty = true;
+      return;
+    }
+    const msg = this.#addrMsg();
+    this.#env.log.debug(`guest addresses: ${msg.v4 ?? '-'} ${msg.v6 ?? '-'}`);
+    for (const p of PEERS) this.#env.toPeer(p, msg);
+    this.#addrTimer = setTimeout(() => {
+      this.#addrTimer = undefined;
+      if (!this.#addrsDirty) return;
+      this.#addrsDirty = false;
+      this.#announceAddrsSoon();
+    }, ADDR_ANNOUNCE_MS);
+  }
+
+  #addrMsg(): { t: 'guest-addr'; v4: string | null; v6: string | null } {
+    return { t: 'guest-addr', v4: this.#guestAddrs.v4, v6: this.#guestAddrs.v6 };
   }
 
   /** Answers the guest-service frame just classified (in #cls): one reply frame, or a counted drop. */

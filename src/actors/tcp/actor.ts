@@ -38,6 +38,7 @@ import { FlowTable, flowKey } from './flow-table.js';
 import { KernelIo, enablePeekOffset, errnoOf } from './kernel-io.js';
 import { autoListeners, diffListeners, listenKey, listeningPorts, staticListeners, type Families, type ListenSpec } from './listen.js';
 import { SegmentWriter } from './segment.js';
+import { parseIpv4, parseIpv6 } from '../../protocol/addr.js';
 import { Coalescer } from './coalesce.js';
 import { isLoopbackPeer, spliceEnabled } from '../splice/state.js';
 import {
@@ -133,6 +134,8 @@ class TcpActor implements Actor {
       case 'link-up':
         if (from === 'splice') this.#announcePorts();
         return;
+      case 'guest-addr':
+        return this.#guestAddressIs(msg);
       default:
         void from;
     }
@@ -466,6 +469,14 @@ class TcpActor implements Actor {
       if (!this.#openListener(spec, true)) this.#autoFailed.add(key);
     }
     if (add.length > 0 || remove.length > 0) this.#announcePorts();
+  }
+
+  /** The guest's addresses as the tap actor saw them: inbound connections go there from now on. */
+  #guestAddressIs(msg: Msg): void {
+    const v4 = typeof msg.v4 === 'string' ? parseIpv4(msg.v4) : null;
+    const v6 = typeof msg.v6 === 'string' ? parseIpv6(msg.v6) : null;
+    if (v4) this.#plan.guest4 = v4;
+    if (v6) this.#plan.guest6 = v6;
   }
 
   /**

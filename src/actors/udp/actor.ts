@@ -156,6 +156,14 @@ class UdpActor implements Actor {
         return this.#onFrames(msg.buf as Uint8Array, msg.lens as number[]);
       case 'guest-mac':
         return this.#setGuestMac(String(msg.mac));
+      case 'guest-addr': {
+        // the tap actor's view (any frame); this actor also learns from its own datagrams
+        const v4 = typeof msg.v4 === 'string' ? parseIpv4(msg.v4) : null;
+        const v6 = typeof msg.v6 === 'string' ? parseIpv6(msg.v6) : null;
+        if (v4) this.#guest4 = v4;
+        if (v6) this.#guest6 = v6;
+        return;
+      }
       default:
         return;
     }
