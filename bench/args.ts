@@ -28,6 +28,8 @@ export interface BenchOptions {
   profile: string | null;
   /** the guest MTU while profiling: 65520 (default) or 1500 */
   profileMtu: 65520 | 1500;
+  /** the load while profiling: TCP throughput (iperf3) or new connections */
+  profileLoad: 'tcp' | 'crr';
 }
 
 export const HELP = `usage: npm run bench -- [options]
@@ -48,6 +50,7 @@ Needs root (it makes private network namespaces). Installs passt, slirp4netns an
   --profile DIR      instead of the benchmark: run ours --actors under TCP load with node --cpu-prof,
                      write the profiles to DIR and print where the time goes
   --profile-mtu N    the guest MTU while profiling: 65520 (default) or 1500
+  --profile-load L   the load while profiling: tcp (iperf3, default) or crr (new connections)
   -h, --help         this text
 `;
 
@@ -76,7 +79,7 @@ export function parseBenchArgs(argv: readonly string[]): ParsedArgs {
       options: {
         json: { type: 'string' }, quick: { type: 'boolean' }, reps: { type: 'string' }, duration: { type: 'string' },
         impl: { type: 'string' }, only: { type: 'string' }, 'udp-rate': { type: 'string' }, 'udp-size': { type: 'string' },
-        'no-install': { type: 'boolean' }, profile: { type: 'string' }, 'profile-mtu': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        'no-install': { type: 'boolean' }, profile: { type: 'string' }, 'profile-mtu': { type: 'string' }, 'profile-load': { type: 'string' }, help: { type: 'boolean', short: 'h' },
       },
     });
     if (v.help) return { kind: 'help', text: HELP };
@@ -91,6 +94,11 @@ function profileMtu(v: string | undefined): 65520 | 1500 {
   if (v === undefined || v === '65520') return 65520;
   if (v === '1500') return 1500;
   throw new Error(`--profile-mtu: 65520 or 1500: ${v}`);
+}
+
+function profileLoad(v: string | undefined): 'tcp' | 'crr' {
+  if (v === undefined || v === 'tcp' || v === 'crr') return v ?? 'tcp';
+  throw new Error(`--profile-load: tcp or crr: ${v}`);
 }
 
 function toOptions(v: Record<string, string | boolean | undefined>): BenchOptions {
@@ -113,5 +121,6 @@ function toOptions(v: Record<string, string | boolean | undefined>): BenchOption
     install: v['no-install'] !== true,
     profile: str('profile') ?? null,
     profileMtu: profileMtu(str('profile-mtu')),
+    profileLoad: profileLoad(str('profile-load')),
   };
 }

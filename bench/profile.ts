@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { hotFunctions, type CpuProfile } from './cpuprofile.js';
 import { actorPids, descendants, title } from './procs.js';
-import { def, inWorld, iperfServer, peerServer, PEER, PORTS, startWithProbe, throughput, type Ctx } from './session.js';
+import { connRate, def, inWorld, iperfServer, peerServer, PEER, PORTS, startWithProbe, throughput, type Ctx } from './session.js';
 import { ROOT, stopImpl } from './impls.js';
 import { REMOTE_ADDR } from './world.js';
 import { formatNumber } from './table.js';
@@ -45,6 +45,7 @@ export async function runProfile(ctx: Ctx, dirArg: string): Promise<string> {
     const names = processNames(s.inst.daemon.pid);
     try {
       if (s.tcpError) out.push(`note: ${s.tcpError}; this is the profile of an idle pasta`);
+      else if (ctx.opts.profileLoad === 'crr') await connRate(ctx, 'ours-actors', world);
       else await throughput(ctx, s, def(`tcp-out-${mtu}`), def(`cpu-tcp-out-${mtu}`), world.inGuest, REMOTE_ADDR, PORTS.iperfUp);
     } finally {
       s.rss.stop();
@@ -52,6 +53,8 @@ export async function runProfile(ctx: Ctx, dirArg: string): Promise<string> {
     }
     return names;
   });
+  const crr = ctx.results.cell('crr-out', 'ours-actors');
+  if (crr?.samples.length) out.push(`new TCP connections under profiling: ${formatNumber(crr.samples[0]!)} conn/s`);
   const tput = ctx.results.cell(`tcp-out-${ctx.opts.profileMtu}`, 'ours-actors');
   if (tput?.samples.length) out.push(`TCP ns→host under profiling: ${formatNumber(tput.samples[0]!)} Gbit/s`);
   if (tput?.errors.length) out.push(`TCP ns→host under profiling failed: ${tput.errors.join('; ')}`);

@@ -195,7 +195,7 @@ async function latency(ctx: Ctx, impl: ImplId, p50: MeasureDef, p99: MeasureDef,
   }
 }
 
-async function connRate(ctx: Ctx, impl: ImplId, world: World): Promise<void> {
+export async function connRate(ctx: Ctx, impl: ImplId, world: World): Promise<void> {
   const d = def('crr-out');
   try {
     const secs = ctx.opts.crrSeconds;

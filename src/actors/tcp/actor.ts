@@ -47,6 +47,7 @@ import {
 } from './state.js';
 
 const TICK_MS = 50;
+const MAX_SETTABLE_MSS = 32767;
 const AUTO_SCAN_MS = 1000;
 const LISTEN_BACKLOG = 1024;
 const FLOW_EVENTS = (C.EPOLLIN | C.EPOLLOUT | C.EPOLLRDHUP | C.EPOLLET) >>> 0;
@@ -306,7 +307,8 @@ class TcpActor implements Actor {
   #connect(family: 4 | 6, target: OutboundTarget, guestMss: number): { fd: number; done: boolean } {
     const fd = native.socket(family === 4 ? C.AF_INET : C.AF_INET6, C.SOCK_STREAM, 0);
     try {
-      if (guestMss >= 88) trySetsockopt(fd, C.IPPROTO_TCP, C.TCP_MAXSEG, Math.min(guestMss, 0xffff));
+      // Linux takes 88..32767 (MAX_TCP_WINDOW); a guest MSS beyond that limits nothing anyway
+      if (guestMss >= 88 && guestMss <= MAX_SETTABLE_MSS) trySetsockopt(fd, C.IPPROTO_TCP, C.TCP_MAXSEG, guestMss);
       if (!target.hostLocal) this.#bindOutbound(fd, family);
       return { fd, done: native.connectInet(fd, target.addr, target.port) === 0 };
     } catch (e) {
