@@ -249,6 +249,22 @@ for (const actors of [false, true]) {
   });
 }
 
+test.serial('-T auto after a splice-actor SIGKILL (--actors): the new incarnation mirrors again, never our -t port', async (t) => {
+  const port = somePort(), tport = somePort();
+  const w = await startWorld(t, ['-t', String(tport)], { splice: true, actors: true });
+  await listening(t, w.topo.host, ['socat', `TCP4-LISTEN:${port},bind=127.0.0.1,reuseaddr,fork`, 'SYSTEM:echo host'], port);
+  await waitFor('the mirrored listener in the guest', () => guestLoopbackListeners(w).has(port), 5000);
+  const pasta = w.pasta.child.pid!;
+  const before = actorPids(pasta).get('splice')!;
+  process.kill(before, 'SIGKILL');
+  await waitFor('a new splice actor', () => (actorPids(pasta).get('splice') ?? before) !== before, 10_000);
+  await waitFor('the mirrored listener back in the guest', () => guestLoopbackListeners(w).has(port), 8000);
+  t.false(guestLoopbackListeners(w).has(tport), 'our -t port is not mirrored by the new incarnation either');
+  const r = w.inGuest(`socat -t 3 -T 5 - TCP:127.0.0.1:${port} </dev/null`, 15_000);
+  t.is(r.stdout, 'host\n', r.stderr);
+  await w.stop();
+});
+
 test.serial('-T auto never mirrors the ports of our own -t listeners: a guest server binds them at once', async (t) => {
   const port = somePort();
   const w = await startWorld(t, ['-t', String(port)], { splice: true });
