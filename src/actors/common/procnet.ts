@@ -10,8 +10,20 @@
  * For -t/-u auto, sockets bound to the namespace's loopback are left out: what arrives over the tap
  * cannot reach them, and forwarding them would only take host ports for nothing (passt forwards them
  * too; we don't). -U auto reads the HOST's files (`hostUdpPorts`) and keeps loopback-bound sockets.
- * Pure: the actors fetch the texts (through the namespace helper for the namespace's files).
+ * Pure but for `readProcText`: the actors fetch the texts (through the namespace helper for the
+ * namespace's files).
  */
+
+import { readFileSync } from 'node:fs';
+
+/** A /proc file of this process's namespace as text, '' if it cannot be read (no IPv6: no tcp6). */
+export function readProcText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
 
 export const ProcState = { UdpUnconnected: 0x07, TcpListen: 0x0a } as const;
 

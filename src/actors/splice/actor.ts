@@ -38,7 +38,6 @@
  *   `error:CODE`, `ns-socket-error`, `pipe-error`, `stale-event`, `listeners-opened`, `listeners-closed`,
  *   `listen-failed:CODE`.
  */
-import { readFileSync } from 'node:fs';
 import { constants as C, native, ErrnoError } from '../../native/index.js';
 import type { Actor, ActorEnv, Sender } from '../../runtime/actor.js';
 import type { Msg } from '../../runtime/channel.js';
@@ -49,6 +48,7 @@ import {
 } from './state.js';
 import { autoListeners, listenKey, staticListeners, type Families, type ListenSpec } from '../tcp/listen.js';
 import { mirroredPorts } from './auto.js';
+import { readProcText } from '../common/procnet.js';
 
 /**
  * Pipe capacities asked with F_SETPIPE_SZ, largest first: beyond /proc/sys/fs/pipe-max-size (1 MiB)
@@ -277,7 +277,7 @@ class SpliceActor implements Actor {
   }
 
   #autoScan(): void {
-    const texts = HOST_PROC_FILES.map(readOrEmpty);
+    const texts = HOST_PROC_FILES.map(readProcText);
     const wanted = autoListeners(mirroredPorts(texts, this.#tcpPorts ?? new Set()), this.#fam);
     this.#autoWanted = new Set(wanted.map(listenKey));
     for (const [key, id] of [...this.#autoOpen]) if (!this.#autoWanted.has(key)) this.#closeListener(id);
@@ -456,15 +456,6 @@ class SpliceActor implements Actor {
   #closeHeld(fd: number): void {
     this.#env.releaseFd(fd);
     native.close(fd, true);
-  }
-}
-
-/** A /proc file's text, '' if it cannot be read (no IPv6: no tcp6). */
-function readOrEmpty(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return '';
   }
 }
 

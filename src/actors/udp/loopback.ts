@@ -32,12 +32,11 @@
  *   splice-dgrams-out (namespace -> host), splice-listeners-opened/-closed, splice-error:CODE,
  *   drop:splice-REASON. Never throws on what peers send.
  */
-import { readFileSync } from 'node:fs';
 import { constants as C, native, ErrnoError, type MmsgDatagram } from '../../native/index.js';
 import type { ActorEnv } from '../../runtime/actor.js';
 import type { Msg } from '../../runtime/channel.js';
 import { Proto } from '../../runtime/epoll-ref.js';
-import { hostUdpPorts } from '../common/procnet.js';
+import { hostUdpPorts, readProcText } from '../common/procnet.js';
 import { isLoopbackPeer, loopbackOf, spliceEnabled } from '../splice/state.js';
 import { listenKey, type ListenSpec } from './forward.js';
 import { DatagramQueue, listenerDiff, mirrorListeners, spliceKey, udpOutPlan, type SpliceDir, type UdpOutPlan } from './splice-flows.js';
@@ -324,7 +323,7 @@ export class LoopbackPath {
   /** Every second: -U auto re-reads the host's ports; listeners follow the wanted set (and retry). */
   #tick(): void {
     if (this.#stopped) return;
-    if (this.#plan.kind === 'auto') this.#wanted = mirrorListeners(hostUdpPorts(HOST_UDP.map(readText)), this.#d.hostListenerPorts(), this.#families);
+    if (this.#plan.kind === 'auto') this.#wanted = mirrorListeners(hostUdpPorts(HOST_UDP.map(readProcText)), this.#d.hostListenerPorts(), this.#families);
     const wantedKeys = new Set(this.#wanted.map(listenKey));
     const diff = listenerDiff(this.#nsByKey.keys(), this.#wanted);
     for (const key of diff.close) this.#closeNsListener(this.#nsByKey.get(key)!);
@@ -425,14 +424,6 @@ function connectLoopback(fd: number, family: 4 | 6, port: number, target: number
     native.bindInet(fd, lo, 0);
   }
   native.connectInet(fd, lo, target);
-}
-
-function readText(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return '';
-  }
 }
 
 function codeOf(e: unknown): string {
