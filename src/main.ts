@@ -9,6 +9,7 @@ import type { Mode } from './config/config.js';
 import { runPasta } from './pasta.js';
 import { runPasst } from './passt.js';
 import { detach, shouldDetach } from './daemon.js';
+import { native } from './native/index.js';
 
 export function modeFromArgv0(argv1: string | undefined): Mode {
   return basename(argv1 ?? '').startsWith('pasta') ? 'pasta' : 'passt';
@@ -53,6 +54,9 @@ export async function main(argv: string[]): Promise<void> {
 
 async function runOrExit(mode: Mode, body: () => Promise<number>): Promise<void> {
   try {
+    // every flow is a socket (two fds in one process in thread mode: the actor's and the router's
+    // duplicate): a 1024 soft limit would cap the guest at a few hundred connections
+    native.raiseNofileLimit();
     process.exit(await body());
   } catch (e) {
     process.stderr.write(`${mode}: ${e instanceof Error ? e.message : String(e)}\n`);

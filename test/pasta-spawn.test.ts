@@ -171,3 +171,11 @@ test('--trace-actors router traces the router\'s side: starts, links, readiness'
   }
   t.true(lines.some((l) => l.dir === 'out' && l.peer === 'tap' && l.t === 'link' && l.fds === 1), 'links carry a socket fd in process mode');
 });
+
+test('pasta raises its open-files soft limit to the hard one (every flow is a socket); the command inherits it', (t) => {
+  const hard = run('sh', ['-c', 'ulimit -Hn']).stdout.trim();
+  const r = run('prlimit', ['--nofile=256:' + hard, PASTA, '--config-net', '--', 'sh', '-c', 'ulimit -Sn'], 30_000);
+  t.is(r.status, 0, r.stderr);
+  t.is(r.stdout.trim(), hard);
+  t.not(hard, '256', 'the test needs a hard limit above 256');
+});

@@ -251,4 +251,6 @@ export interface NativeAddon {
   // --- process ------------------------------------------------------------------------------
   /** kill(pid, 0) → true if the process exists (EPERM counts as existing). */
   processExists(pid: number): boolean;
+  /** setrlimit(RLIMIT_NOFILE): soft limit raised to the hard limit; the soft limit now in force. */
+  raiseNofileLimit(): number;
 }

@@ -1,9 +1,10 @@
 // File descriptors in general: close/dup/flags, read/write and their tap batches, pipes and splice,
-// memfd + shared mappings, and process-level calls (getpid, gettid, prctl, kill).
+// memfd + shared mappings, and process-level calls (getpid, gettid, prctl, kill, setrlimit).
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -209,6 +210,17 @@ static Napi::Value ProcessExists(const Napi::CallbackInfo& info) {
   ThrowErrno(info.Env(), "kill", errno);
 }
 
+// setrlimit(RLIMIT_NOFILE): the soft limit raised to the hard one; returns the soft limit now in force.
+static Napi::Value RaiseNofileLimit(const Napi::CallbackInfo& info) {
+  struct rlimit r;
+  if (getrlimit(RLIMIT_NOFILE, &r) < 0) ThrowErrno(info.Env(), "getrlimit", errno);
+  if (r.rlim_cur < r.rlim_max) {
+    r.rlim_cur = r.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &r) < 0) ThrowErrno(info.Env(), "setrlimit", errno);
+  }
+  return Napi::Number::New(info.Env(), static_cast<double>(r.rlim_cur));
+}
+
 void InitFd(Napi::Env env, Napi::Object exports) {
   SetFn(env, exports, "close", Close);
   SetFn(env, exports, "dup", Dup);
@@ -226,6 +238,7 @@ void InitFd(Napi::Env env, Napi::Object exports) {
   SetFn(env, exports, "gettid", GetTid);
   SetFn(env, exports, "setParentDeathSignal", SetParentDeathSignal);
   SetFn(env, exports, "processExists", ProcessExists);
+  SetFn(env, exports, "raiseNofileLimit", RaiseNofileLimit);
 }
 
 }  // namespace passt

@@ -708,3 +708,11 @@ test('processes: getpid/gettid, processExists for us and for a reaped child', as
   t.throws(() => native.processExists(0), { instanceOf: RangeError });
   t.notThrows(() => native.setParentDeathSignal(0));
 });
+
+test('raiseNofileLimit: the soft limit of open files goes up to the hard one (prlimit 100:300 -> 300)', (t) => {
+  const index = fileURLToPath(new URL('./index.js', import.meta.url));
+  const script = `import('${index}').then(({ native }) => console.log(native.raiseNofileLimit()))`;
+  const r = spawnSync('prlimit', ['--nofile=100:300', process.execPath, '-e', script], { encoding: 'utf8', timeout: 10_000 });
+  t.is(r.status, 0, r.stderr);
+  t.is(r.stdout.trim(), '300');
+});
