@@ -13,9 +13,21 @@
  *
  * Messages are plain tagged objects (numbers, strings, arrays, Uint8Array), msgpack-friendly.
  */
+import { createRequire } from 'node:module';
 import type { MessagePort } from 'node:worker_threads';
-import { Packr } from 'msgpackr';
+import type { Packr } from 'msgpackr';
 import { native, isErrno } from '../native/index.js';
+
+/**
+ * msgpackr, loaded on the first SocketChannel: thread-mode actors never need it, and each worker
+ * thread would otherwise pay its load at start-up.
+ */
+const requireHere = createRequire(import.meta.url);
+let PackrClass: typeof Packr | undefined;
+function newPackr(): Packr {
+  PackrClass ??= (requireHere('msgpackr') as { Packr: typeof Packr }).Packr;
+  return new PackrClass({ useRecords: false, moreTypes: false, copyBuffers: true });
+}
 
 export interface Msg {
   t: string;
@@ -94,7 +106,7 @@ interface PendingWrite {
 export class SocketChannel implements Channel {
   readonly kind = 'socket';
   readonly #fd: number;
-  readonly #packr = new Packr({ useRecords: false, moreTypes: false, copyBuffers: true });
+  readonly #packr = newPackr();
   #handler: MessageHandler = () => {};
   #closeHandlers: (() => void)[] = [];
   #closed = false;
