@@ -10,7 +10,8 @@
  * Requests (socket channel on fd 3), each answered by `{t: 'reply', id, ...}` or `{t: 'reply', id, error}`:
  * - `open-tap {name}` → the tap fd and the name the kernel gave it
  * - `open-netlink` → an rtnetlink socket of this namespace
- * - `open-socket {family, type, protocol}` → a socket of this namespace
+ * - `open-socket {family, type, protocol, count?}` → `count` (default 1, at most 64) sockets of this
+ *   namespace
  * - `write-file {path, data}` → e.g. a sysctl of this namespace
  * - `read-file {path}` → `{data}`, e.g. /proc/net/tcp of this namespace (for `-t auto`)
  * - `spawn {argv, env}` → runs the command (stdio inherited); later `{t: 'exited', code, signal}`
@@ -36,8 +37,19 @@ function openNetlink(): Reply {
   return { msg: {}, fds: [native.socket(16, 3, NETLINK_ROUTE)] };
 }
 
+const MAX_SOCKETS_PER_REQUEST = 64;
+
+/** `count` sockets, all or none (the ones made are closed if one fails). */
 function openSocket(msg: Msg): Reply {
-  return { msg: {}, fds: [native.socket(Number(msg.family), Number(msg.type), Number(msg.protocol))] };
+  const count = Math.max(1, Math.min(MAX_SOCKETS_PER_REQUEST, Number(msg.count ?? 1) || 1));
+  const fds: number[] = [];
+  try {
+    for (let i = 0; i < count; i++) fds.push(native.socket(Number(msg.family), Number(msg.type), Number(msg.protocol)));
+  } catch (e) {
+    for (const fd of fds) native.close(fd, true);
+    throw e;
+  }
+  return { msg: {}, fds };
 }
 
 function writeFile(msg: Msg): Reply {

@@ -4,8 +4,9 @@
  * Theory of operation
  * - Inbound (`-t`): the tcp actor owns the listeners. A connection it accepts from a loopback peer
  *   (127.0.0.0/8, ::1) is handed here over the tcp–splice link (`splice-accept {family, port}` + the
- *   accepted socket, never registered in epoll by the tcp actor). This actor asks the namespace helper
- *   (through the router: `ns {open-socket}`) for a TCP socket created inside the namespace, connects it
+ *   accepted socket, never registered in epoll by the tcp actor). This actor takes a TCP socket
+ *   created inside the namespace by the namespace helper, from a pool of them made ahead of time (pool.ts: the
+ *   helper makes a batch per request, through the router: `ns {open-socket, count}`), connects it
  *   (non-blocking) to the namespace's loopback at the target port, and joins the two sockets.
  * - Outbound (`-T`): this actor listens on the namespace's loopback (127.0.0.1 / ::1, or the SPEC's
  *   address) with sockets the helper created there, bound and listening from here (a socket keeps the
@@ -29,7 +30,8 @@
  *   Any readiness pumps both directions; a pump that spent its budget is resumed with setImmediate.
  * - Owns: the connection sockets (the router holds duplicates of the registered ones: `epollDel` before
  *   each close), the pipes (not in epoll: a pipe only fills or drains as its sockets do), the sockets
- *   waiting for their namespace peer. Pipes and waiting sockets are declared with `holdFd` (thread mode:
+ *   waiting for their namespace peer, the pooled namespace sockets. Pipes, waiting and pooled sockets
+ *   are declared with `holdFd` (thread mode:
  *   the router closes them if the thread dies). On a crash, the router closes its duplicates and the
  *   held fds (process mode: the kernel closes everything), so the spliced connections end; new ones are
  *   served by the new incarnation.
@@ -43,12 +45,13 @@ import type { Actor, ActorEnv, Sender } from '../../runtime/actor.js';
 import type { Msg } from '../../runtime/channel.js';
 import { Proto } from '../../runtime/epoll-ref.js';
 import {
-  Side, finished, loopbackOf, newDirection, newSide, pump,
+  Side, finished, loopbackOf, newDirection, newSide, pump, spliceEnabled,
   type Conn, type Pipe, type SideState, type SpliceIo,
 } from './state.js';
 import { autoListeners, listenKey, staticListeners, type Families, type ListenSpec } from '../tcp/listen.js';
 import { mirroredPorts } from './auto.js';
 import { readProcText } from '../common/procnet.js';
+import { SocketPool } from './pool.js';
 
 /**
  * Pipe capacities asked with F_SETPIPE_SZ, largest first: beyond /proc/sys/fs/pipe-max-size (1 MiB)
@@ -65,6 +68,8 @@ const LISTENER_AUX = 0;
 const LISTEN_BACKLOG = 1024;
 const LISTEN_TRIES = 10;
 const LISTEN_EVENTS = (C.EPOLLIN | C.EPOLLET) >>> 0;
+/** namespace sockets kept ready per IP version (refilled in one helper request below half) */
+const POOL_TARGET = 16;
 /** -T auto: rescan period, first scan at the latest (if the tcp actor never announces), bind retry */
 const AUTO_SCAN_MS = 1000;
 const AUTO_FIRST_SCAN_MS = 3000;
@@ -90,7 +95,9 @@ class SpliceActor implements Actor {
   readonly #pipes: Pipe[] = [];
   /** accepted sockets waiting for their namespace peer */
   readonly #opening = new Set<number>();
-  readonly #nsWaiters = new Map<number, (fd: number | null) => void>();
+  readonly #nsWaiters = new Map<number, (fds: number[] | null) => void>();
+  /** namespace sockets made ahead of time (pool.ts), held */
+  readonly #pool = new SocketPool(POOL_TARGET, (family, count) => this.#askPool(family, count));
   readonly #listeners = new Map<number, NsListener>();
   #stopped = false;
   readonly #listenTries = new Map<ListenSpec, number>();
@@ -114,6 +121,10 @@ class SpliceActor implements Actor {
     const { cli, mode } = env.config;
     this.#fam = { v4: cli.ipOnly !== 'ipv6', v6: cli.ipOnly !== 'ipv4' };
     if (mode !== 'pasta' || cli.disabled.tcp) return;
+    if (spliceEnabled(mode, cli.disabled.splice) && cli.forward.tcpIn.mode !== 'none') {
+      if (this.#fam.v4) this.#pool.prefill(4);
+      if (this.#fam.v6) this.#pool.prefill(6);
+    }
     for (const spec of staticListeners(cli.forward.tcpOut, this.#fam)) this.#openNsListener(spec, false);
     if (cli.forward.tcpOut.mode === 'auto') this.#startAutoScan();
   }
@@ -145,31 +156,52 @@ class SpliceActor implements Actor {
     for (const id of [...this.#listeners.keys()]) this.#closeListener(id);
     for (const p of this.#pipes) this.#closePipe(p);
     this.#pipes.length = 0;
+    for (const fd of this.#pool.drain()) this.#closeHeld(fd);
   }
 
   // --- opening -----------------------------------------------------------------------------------
 
-  /** A TCP socket created inside the namespace (by the helper, through the router); null on failure. */
+  /**
+   * A TCP socket of the namespace: from the pool at once, else made by the helper (through the router);
+   * null on failure.
+   */
   #nsSocket(family: 4 | 6, done: (fd: number | null) => void): void {
+    const pooled = this.#pool.take(family);
+    if (pooled !== undefined) {
+      this.#env.releaseFd(pooled);
+      this.#env.counters.add('ns-socket-pooled');
+      return done(pooled);
+    }
+    this.#nsRequest(family, 1, (fds) => done(fds?.[0] ?? null));
+  }
+
+  /** Refills the pool with `count` sockets in one request; they are held until taken. */
+  #askPool(family: 4 | 6, count: number): void {
+    this.#nsRequest(family, count, (fds) => {
+      if (this.#stopped) return fds?.forEach((fd) => native.close(fd, true));
+      for (const fd of fds ?? []) this.#env.holdFd(fd);
+      this.#pool.filled(family, fds ?? []);
+    });
+  }
+
+  #nsRequest(family: 4 | 6, count: number, done: (fds: number[] | null) => void): void {
     const id = this.#nextId++;
     this.#nsWaiters.set(id, done);
-    const req = { t: 'open-socket', family: family === 4 ? C.AF_INET : C.AF_INET6, type: C.SOCK_STREAM, protocol: 0 };
+    const req = { t: 'open-socket', family: family === 4 ? C.AF_INET : C.AF_INET6, type: C.SOCK_STREAM, protocol: 0, count };
     this.#env.toRouter({ t: 'ns', id, req });
   }
 
   #nsReply(msg: Msg, fds: number[]): void {
     const done = this.#nsWaiters.get(Number(msg.id));
-    for (const extra of fds.slice(1)) native.close(extra, true);
-    const fd = fds[0];
-    if (!done) {
-      if (fd !== undefined) native.close(fd, true);
-      return;
+    if (!done || msg.error !== undefined || fds.length === 0) {
+      for (const fd of fds) native.close(fd, true);
+      if (!done) return;
+      this.#nsWaiters.delete(Number(msg.id));
+      this.#env.counters.add('ns-socket-error');
+      return done(null);
     }
     this.#nsWaiters.delete(Number(msg.id));
-    if (fd !== undefined && msg.error === undefined) return done(fd);
-    this.#env.counters.add('ns-socket-error');
-    if (fd !== undefined) native.close(fd, true);
-    done(null);
+    done(fds);
   }
 
   /** A loopback connection accepted on a -t listener: joined to a namespace socket to its loopback. */
