@@ -38,7 +38,8 @@
  * - Counters: `flows-opened` (`flows-inbound` for -t, `flows-outbound` for -T), `flows-closed`,
  *   `flows-reset`, `bytes-in` (host -> namespace), `bytes-out`, `connect-error:ERRNO|CODE`,
  *   `error:CODE`, `ns-socket-error`, `pipe-error`, `stale-event`, `listeners-opened`, `listeners-closed`,
- *   `listen-failed:CODE`.
+ *   `listen-failed:CODE`, `ns-socket-pooled` (namespace sockets taken from the pool), `connected-at-once`
+ *   (loopback connects done within the call: no wait for EPOLLOUT).
  */
 import { constants as C, native, ErrnoError } from '../../native/index.js';
 import type { Actor, ActorEnv, Sender } from '../../runtime/actor.js';
@@ -70,6 +71,7 @@ const LISTEN_TRIES = 10;
 const LISTEN_EVENTS = (C.EPOLLIN | C.EPOLLET) >>> 0;
 /** namespace sockets kept ready per IP version (refilled in one helper request below half) */
 const POOL_TARGET = 16;
+const TCP_ESTABLISHED = 1;
 /** -T auto: rescan period, first scan at the latest (if the tcp actor never announces), bind retry */
 const AUTO_SCAN_MS = 1000;
 const AUTO_FIRST_SCAN_MS = 3000;
@@ -226,7 +228,7 @@ class SpliceActor implements Actor {
     let pending: boolean;
     try {
       native.setNonBlocking(fdB, true);
-      pending = native.connectInet(fdB, loopbackOf(family), port) !== 0;
+      pending = native.connectInet(fdB, loopbackOf(family), port) !== 0 && !establishedNow(fdB);
     } catch (e) {
       this.#env.counters.add(`connect-error:${codeOf(e)}`);
       native.close(fdB, true);
@@ -238,6 +240,7 @@ class SpliceActor implements Actor {
       return resetClose(fdA);
     }
     const c = this.#insert(fdA, fdB, pipes, pending, outbound);
+    if (!pending) this.#env.counters.add('connected-at-once');
     if (!pending) this.#run(c);
   }
 
@@ -488,6 +491,18 @@ class SpliceActor implements Actor {
   #closeHeld(fd: number): void {
     this.#env.releaseFd(fd);
     native.close(fd, true);
+  }
+}
+
+/**
+ * A loopback connect() usually completes within the call even when it says EINPROGRESS (the handshake
+ * runs in the same softirq pass): then there is no need to wait for EPOLLOUT through the router.
+ */
+function establishedNow(fd: number): boolean {
+  try {
+    return native.tcpInfo(fd).state === TCP_ESTABLISHED;
+  } catch {
+    return false;
   }
 }
 
