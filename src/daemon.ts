@@ -1,6 +1,7 @@
 /**
- * Detaching from the terminal, as pasta does when started from one without -f (attach modes only: with
- * a command, pasta stays with the command), and as passt always does without -f. The parent re-runs the
+ * Detaching, as pasta does without -f in its attach modes (PID, --netns: with a command, pasta stays
+ * with the command) and as passt always does without -f, with or without a terminal: podman runs pasta
+ * and waits for it to return once the namespace is served. The parent re-runs the
  * program detached with --foreground and waits until the child says it is serving (a line on an
  * inherited pipe, fd 3 or the first fd above those the child must keep, named by
  * PASST_ACTORS_READY_FD) or fails (the pipe closes first: its stderr so far is shown, exit 1). Text the
@@ -12,13 +13,9 @@ import { closeSync, writeSync } from 'node:fs';
 const READY_ENV = 'PASST_ACTORS_READY_FD';
 const READY_LINE = 'ready\n';
 
-/**
- * True when this process should detach: not -f, not running a command, not already the detached copy,
- * and (unless `evenWithoutTty`, passt's way) started from a terminal.
- */
-export function shouldDetach(foreground: boolean, spawnsCommand: boolean, evenWithoutTty = false): boolean {
-  if (foreground || spawnsCommand || process.env[READY_ENV] !== undefined) return false;
-  return evenWithoutTty || Boolean(process.stdin.isTTY || process.stderr.isTTY);
+/** True when this process should detach: not -f, not running a command, not already the detached copy. */
+export function shouldDetach(foreground: boolean, spawnsCommand: boolean): boolean {
+  return !foreground && !spawnsCommand && process.env[READY_ENV] === undefined;
 }
 
 /** The child's stdio: fds 0-2, `keepFds` passed through at their own numbers, the ready pipe above. */

@@ -44,7 +44,7 @@ export async function main(argv: string[]): Promise<void> {
   const cfg = parsed.config;
   if (mode === 'passt' || parsed.target === null) {
     // passt daemonises unless -f, with or without a terminal, as Debian's does
-    if (shouldDetach(cfg.foreground, false, true)) return process.exit(await detach(argv, cfg.fd === null ? [] : [cfg.fd]));
+    if (shouldDetach(cfg.foreground, false)) return process.exit(await detach(argv, cfg.fd === null ? [] : [cfg.fd]));
     return runOrExit(mode, () => runPasst(cfg));
   }
   const target = parsed.target;

@@ -140,3 +140,29 @@ test('started from a terminal without -f, pasta detaches once the namespace is s
   run('ip', ['netns', 'del', ns]);
   await waitFor('the daemon exits when the namespace is gone', () => !existsSync(`/proc/${daemonPid}/cmdline`) || run('ps', ['-o', 'stat=', '-p', String(daemonPid)]).stdout.trim().startsWith('Z'), 5000);
 });
+
+test('podman\'s way: pasta --config-net -t none -u none -T none -U none --no-map-gw --netns PATH, no terminal, returns 0 once served', async (t) => {
+  const ns = makeNetns(t);
+  const dir = mkdtempSync(join(tmpdir(), 'pa-podman-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const pidFile = join(dir, 'pid');
+  const start = Date.now();
+  // no -f and no terminal (stdin from /dev/null, output to pipes), as podman runs it: it must return
+  const r = run(PASTA, ['--config-net', '-t', 'none', '-u', 'none', '-T', 'none', '-U', 'none', '--no-map-gw', '-P', pidFile, '--netns', `/run/netns/${ns}`], 20_000);
+  t.is(r.status, 0, r.stderr);
+  t.log(`returned after ${Date.now() - start} ms`);
+  const daemonPid = Number(readFileSync(pidFile, 'utf8').trim());
+  t.teardown(() => {
+    try {
+      process.kill(daemonPid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  });
+  const addrs = run('ip', ['-n', ns, '-j', 'addr', 'show']).stdout;
+  t.true(addrs.includes('"UP"') || /"operstate":"(UNKNOWN|UP)"/.test(addrs), addrs);
+  t.regex(run('ip', ['-n', ns, 'route', 'show', 'default']).stdout, /^default via /, 'configured (--config-net) before returning');
+  t.is(run('kill', ['-0', String(daemonPid)]).status, 0, 'the daemon serves after the parent returned');
+  run('ip', ['netns', 'del', ns]);
+  await waitFor('the daemon exits when the namespace is gone', () => !existsSync(`/proc/${daemonPid}/cmdline`) || run('ps', ['-o', 'stat=', '-p', String(daemonPid)]).stdout.trim().startsWith('Z'), 5000);
+});
