@@ -43,7 +43,7 @@ for (const v of [4, 6] as const) {
     const remote = v === 4 ? w.topo.remote4 : w.topo.remote6;
     const port = somePort();
     await echoServer(t, w.topo.inUpstream, remote, port, 120);
-    await settle(500);
+    await settle(1500); // the automatic forwards' first scans and the splice pool settle first
     await manyConnections(t, w.guestArgv, remote, port, w.pasta.child.pid!);
     const c = await flowsAtExit(w);
     t.true((c?.['flows-outbound'] ?? 0) >= N);
@@ -57,7 +57,7 @@ test.serial(`${N} concurrent connections into the guest through -t (--actors: th
   await echoServer(t, w.guestArgv, '0.0.0.0', port, 120);
   const tcpPid = actorPids(w.pasta.child.pid!).get('tcp');
   t.truthy(tcpPid);
-  await settle(500);
+  await settle(1500); // the automatic forwards' first scans and the splice pool settle first
   await manyConnections(t, w.topo.inHost, '127.0.0.1', port, tcpPid!);
   const c = await flowsAtExit(w);
   t.true((c?.['flows-inbound'] ?? 0) >= N);
