@@ -17,6 +17,19 @@ test('resolv.conf: nameservers in order, the last search line, comments and junk
   t.deepEqual(parseResolvConf(''), { nameservers: [], search: [] });
 });
 
+test('resolv.conf with CRLF line ends: comments are still cut at the end of the line', (t) => {
+  // Found by fuzzing (resolv-fuzz.test.ts): `.` stops at a CR, so /[#;].*$/ did not match and the
+  // comment's words became search domains.
+  t.deepEqual(parseResolvConf('nameserver 10.0.0.53 # main\r\nsearch a.example b.example ; old\r\n'), {
+    nameservers: ['10.0.0.53'], search: ['a.example', 'b.example'],
+  });
+  const fuzzed = Buffer.from(
+    '6e616d657365727665722031302e302e302e35330a6e616d65736572766572202020666538303a3a3125657468300a6e616d6573' +
+    '657276657220323030313a6462383a3a35332023207365636f6e642076360a646f6d61696e20632e6578616d706c650a73656172' +
+    '636820612e6578616d706c6520622e6578616d706c65203bf5b2ee0df66c1658206f6c640a', 'hex').toString('utf8');
+  t.deepEqual(parseResolvConf(fuzzed).search, ['a.example', 'b.example']);
+});
+
 const input = (over: Partial<DnsPlanInput>): DnsPlanInput => ({
   dnsForward4: null, dnsForward6: null, gw4: '10.0.2.2', gw6: 'fd00::2', mapGw: true, nameservers: [], ...over,
 });

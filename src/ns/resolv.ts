@@ -33,7 +33,7 @@ export interface ResolvConf {
 export function parseResolvConf(text: string): ResolvConf {
   const out: ResolvConf = { nameservers: [], search: [] };
   for (const raw of text.split('\n')) {
-    const [keyword, ...args] = raw.replace(/[#;].*$/, '').trim().split(/\s+/);
+    const [keyword, ...args] = raw.replace(/[#;].*$/s, '').trim().split(/\s+/); // s: a CR ends no comment
     if (keyword === 'nameserver' && args[0] !== undefined && isResolverAddress(args[0])) out.nameservers.push(args[0]);
     if ((keyword === 'search' || keyword === 'domain') && args.length > 0) out.search = args;
   }

@@ -333,6 +333,17 @@ test('errors: EEXIST with the request echoed, capped ACK, extended ACK message',
   });
 });
 
+test('an extended ACK echoing a request length of 2^31 or more is read without throwing', (t) => {
+  // Found by fuzzing (messages.fuzz.test.ts): align4 on a u32 near 2^31 went negative in 32-bit
+  // arithmetic, and the attribute walk read before the start of the buffer.
+  const b = hex(`3c000000 0200 0000 05000000 f21e0000 | efffffff | 28000080 1400 0506 05000000 00000000
+    02180000 02000000 08000200 0a050002 08000100 0a050002`);
+  for (const len of [0x80000028, 0xfffffffd, 0xffffffff]) {
+    new DataView(b.buffer).setUint32(20, len, true);
+    t.like(parseError(b, 16, b.length, NlmF.AckTlvs), { errno: 17, request: { len }, message: null });
+  }
+});
+
 // --- truncations --------------------------------------------------------------------------------
 
 const REPLIES: [string, Uint8Array, (b: Uint8Array, off: number, end: number) => unknown][] = [

@@ -95,7 +95,8 @@ function dv(b: Uint8Array): DataView {
   return new DataView(b.buffer, b.byteOffset, b.byteLength);
 }
 
-const align4 = (n: number): number => (n + 3) & ~3;
+/** Rounds up to a multiple of 4 in plain arithmetic: lengths read from the wire may be any u32. */
+const align4 = (n: number): number => n + ((4 - (n % 4)) % 4);
 
 // ---------------------------------------------------------------------------------------------
 // Attributes as values (for building)
