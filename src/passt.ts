@@ -18,6 +18,7 @@ import { existsSync, lstatSync, unlinkSync, writeFileSync } from 'node:fs';
 import type { Config } from './config/config.js';
 import { native, isErrno } from './native/index.js';
 import { pcapGlobalHeader } from './protocol/pcap.js';
+import { startControl, routerControl } from './control/server.js';
 import { Router } from './actors/router/router.js';
 import { Proto } from './runtime/epoll-ref.js';
 import { createLogger, type Logger } from './runtime/log.js';
@@ -152,6 +153,10 @@ export async function runPasst(cfg: Config): Promise<number> {
     cleanup.unshift(() => router.stop());
     cleanup.unshift(() => logCounters(router, log));
     await router.start();
+    if (cfg.actors.control !== null) {
+      const control = await startControl(cfg.actors.control, routerControl(router), log);
+      cleanup.unshift(() => control.close());
+    }
     return await serve(cfg, router, log, { inherited, listener, banner: bannerLines(listener?.path ?? null, net) }, stopSignal, cleanup);
   } finally {
     for (const c of cleanup) await c();

@@ -18,6 +18,7 @@ import { configureNamespace, planNamespaceConfig, type NsConfigPlan } from './ns
 import { Af } from './protocol/netlink.js';
 import { pcapGlobalHeader } from './protocol/pcap.js';
 import { Router } from './actors/router/router.js';
+import { startControl, routerControl } from './control/server.js';
 import { Proto } from './runtime/epoll-ref.js';
 import { createLogger, type LogConfig as RuntimeLogConfig, type Logger } from './runtime/log.js';
 import type { ActorConfig } from './runtime/actor-config.js';
@@ -188,6 +189,10 @@ export async function runPasta(cfg: Config, target: PastaTarget): Promise<number
     if (cfg.ns.configNet) await configureNet(ns, { ...plan, ifname: tap.name }, log);
     if (target.kind === 'spawn' && !cfg.disabled.icmp) await enablePingSockets(ns, log);
     router.addKeptFd(tap.fd, Proto.Tap, 0, 0, EPOLLIN | EPOLLRDHUP | EPOLLET);
+    if (cfg.actors.control !== null) {
+      const control = await startControl(cfg.actors.control, routerControl(router), log);
+      cleanup.unshift(() => control.close());
+    }
     if (cfg.pidFile !== null) writeFileSync(cfg.pidFile, `${process.pid}\n`);
     signalReady();
     return await serve(cfg, target, ns, router, log, stopSignal);

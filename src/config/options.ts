@@ -142,15 +142,16 @@ export const IMPLEMENTED_OPTIONS: ReadonlySet<string> = new Set([
   'no-udp',
   'no-map-gw',
   'no-splice',
+  'control',
   'socket',
   'one-off',
   'fd',
 ]);
 
 /** Long names of options the user gave explicitly that are not implemented yet (defaults never count). */
-export function unsupportedOptionsUsed(parsed: ParsedCommandLine): string[] {
+export function unsupportedOptionsUsed(parsed: ParsedCommandLine, implemented: ReadonlySet<string> = IMPLEMENTED_OPTIONS): string[] {
   if (parsed.action !== 'run') return [];
-  return parsed.given.filter((name) => !IMPLEMENTED_OPTIONS.has(name));
+  return parsed.given.filter((name) => !implemented.has(name));
 }
 
 /* ---------------------------------------------------------------------------------------------- */

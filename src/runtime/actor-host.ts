@@ -22,7 +22,7 @@ import { createLogger, type Logger } from './log.js';
 import { summarize } from './trace.js';
 import { OwnedFds } from './owned-fds.js';
 import { configurePcap } from '../actors/common/pcap-writer.js';
-import { configureTapWriters } from '../actors/common/tap-writer.js';
+import { configureFdKeeper, configureTapWriters } from '../actors/common/tap-writer.js';
 
 export interface ActorTask {
   name: ActorName;
@@ -77,6 +77,7 @@ class Host {
 
   #fromRouter(msg: Msg, fds: number[]): void {
     this.#trace('in', 'router', msg, fds.length);
+    for (const fd of fds) this.#owned.release(fd); // marked by the router while in flight (thread mode)
     switch (msg.t) {
       case 'start':
         void this.#start(msg.config as ActorConfig).catch((e: unknown) => this.#done(e));
@@ -107,6 +108,7 @@ class Host {
         ? (buf, lens) => this.#sendPeer('tap', { t: 'frames', buf, lens }, [], [buf.buffer as ArrayBuffer])
         : null,
     );
+    configureFdKeeper({ holdFd: (fd) => this.#owned.hold(fd), releaseFd: (fd) => this.#owned.release(fd) });
     const factory = await FACTORIES[this.name]();
     this.#actor = factory(this.#env(config, this.#log));
     // A thread shares the router's fd table: the router closes what a dead thread still owned (its

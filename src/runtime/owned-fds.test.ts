@@ -1,5 +1,5 @@
 import test from 'ava';
-import { OwnedFds, ownedFdsOf } from './owned-fds.js';
+import { OwnedFds, holdInShared, ownedFdsOf } from './owned-fds.js';
 
 test('registered fds are listed until released, by reference', (t) => {
   const o = new OwnedFds();
@@ -39,4 +39,13 @@ test('fds held outside epoll (pipes) are listed until released, next to register
   o.hold(-3);
   o.release(OwnedFds.MAX_FD);
   t.deepEqual(ownedFdsOf(o.shared), [5, 10]);
+});
+
+test('holdInShared: the router marks fds in flight to a thread; the thread releases them on receipt', (t) => {
+  const o = new OwnedFds();
+  holdInShared(o.shared, 33);
+  holdInShared(o.shared, -1);
+  t.deepEqual(ownedFdsOf(o.shared), [33]);
+  o.release(33);
+  t.deepEqual(ownedFdsOf(o.shared), []);
 });

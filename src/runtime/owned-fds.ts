@@ -38,6 +38,16 @@ export class OwnedFds {
   }
 }
 
+/**
+ * The router marks fds it sends to an actor thread in that thread's bitmap before sending: a thread
+ * that dies with the message still unread would otherwise leave them open. The actor host releases
+ * them on receipt (the actor then holds what it keeps).
+ */
+export function holdInShared(shared: SharedArrayBuffer, fd: number): void {
+  if (fd < 0 || fd >= OwnedFds.MAX_FD) return;
+  Atomics.or(new Uint8Array(shared), fd >> 3, 1 << (fd & 7));
+}
+
 /** The fds set in an OwnedFds bitmap (read by the router once the owning thread is gone). */
 export function ownedFdsOf(shared: SharedArrayBuffer): number[] {
   const bits = new Uint8Array(shared);

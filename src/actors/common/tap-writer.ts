@@ -27,6 +27,18 @@ export function configureTapWriters(sink: FrameSink | null): void {
   threadSink = sink;
 }
 
+/** How this thread declares the fds it holds outside epoll (ActorEnv.holdFd/releaseFd), set by the actor host. */
+export interface FdKeeper {
+  holdFd(fd: number): void;
+  releaseFd(fd: number): void;
+}
+let threadKeeper: FdKeeper | null = null;
+
+/** The actor host's fd bookkeeping for this thread: a tap duplicate is held while a TapWriter has it. */
+export function configureFdKeeper(keeper: FdKeeper | null): void {
+  threadKeeper = keeper;
+}
+
 /** Bytes gathered before a batch is sent without waiting for the end of the turn. */
 const BATCH_BYTES = 256 * 1024;
 
@@ -46,8 +58,9 @@ export class TapWriter {
   }
 
   adopt(fd: number): void {
-    if (this.#fd >= 0) native.close(this.#fd, true);
+    this.#closeFd();
     this.#fd = fd;
+    threadKeeper?.holdFd(fd);
   }
 
   /** True when frames can go out: a tap duplicate was adopted, or frames go to the tap actor. */
@@ -108,7 +121,13 @@ export class TapWriter {
 
   close(): void {
     this.flush();
-    if (this.#fd >= 0) native.close(this.#fd, true);
+    this.#closeFd();
+  }
+
+  #closeFd(): void {
+    if (this.#fd < 0) return;
+    threadKeeper?.releaseFd(this.#fd);
+    native.close(this.#fd, true);
     this.#fd = -1;
   }
 }

@@ -20,7 +20,7 @@
 import { native } from '../../native/index.js';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { summarize } from '../../runtime/trace.js';
-import { ownedFdsOf } from '../../runtime/owned-fds.js';
+import { holdInShared, ownedFdsOf } from '../../runtime/owned-fds.js';
 import type { Channel, Msg } from '../../runtime/channel.js';
 import { ACTOR_NAMES, type ActorName } from '../../runtime/actor.js';
 import type { ActorConfig } from '../../runtime/actor-config.js';
@@ -216,6 +216,7 @@ export class Router {
       return;
     }
     this.#trace('out', slot.name, msg, fds.length);
+    if (slot.owned) for (const fd of fds) holdInShared(slot.owned, fd); // until the thread has read them
     slot.inc.channel.send(msg, fds, transfer);
   }
 
@@ -374,6 +375,11 @@ export class Router {
   }
 
   // --- inspection & control --------------------------------------------------------------------------
+
+  /** Every actor: its current incarnation's pid, whether it is ready, how often it was restarted. */
+  actorStatus(): { name: ActorName; pid: number | null; ready: boolean; restarts: number }[] {
+    return [...this.#slots.values()].map((s) => ({ name: s.name, pid: s.inc?.pid ?? null, ready: s.ready, restarts: s.restartCount }));
+  }
 
   /** The pid of an actor's current incarnation (process mode: its own process). */
   actorPid(name: ActorName): number | undefined {

@@ -47,11 +47,15 @@ function startThread(name: ActorName): Incarnation {
     (): ExitInfo => ({ normal: true, how: 'stopped' }),
     (e: unknown): ExitInfo => ({ normal: false, how: e instanceof Error ? e.message : String(e) }),
   );
-  void exited.finally(() => void pool.destroy().catch(() => {}));
+  // Once only: a second destroy() while the first is terminating the worker (kill, then the task's
+  // rejection) leaves the thread and its event loop's fds behind (piscina 5).
+  let destroying: Promise<void> | undefined;
+  const destroy = (): void => void (destroying ??= pool.destroy().catch(() => {}));
+  void exited.finally(destroy);
   return {
     channel: new PortChannel(port1),
     pid: process.pid,
-    kill: () => void pool.destroy().catch(() => {}),
+    kill: destroy,
     exited,
   };
 }
