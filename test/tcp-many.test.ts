@@ -21,7 +21,8 @@ async function manyConnections(
   });
   const during = fdCount(pid);
   t.true(during >= before + N, `fds while open: ${during} (before: ${before})`);
-  await waitFor(`${N} connections closed`, () => client.out().includes(`closed ${N}`), 30_000).catch((e: Error) => {
+  // the summary line comes after "closed N", in a separate write
+  await waitFor(`${N} connections closed`, () => client.out().includes(`closed ${N}`) && /^\{.*\}$/m.test(client.out()), 30_000).catch((e: Error) => {
     throw new Error(`${e.message}: ${client.out()} ${client.err()}`);
   });
   const result = JSON.parse(/^\{.*\}$/m.exec(client.out())![0]) as { ok: number; failed: number };
