@@ -89,8 +89,9 @@ test.serial('--control restart of the splice actor (threads): held fds are close
   let ok = '';
   for (const deadline = Date.now() + 10_000; ok !== 'hi' && Date.now() < deadline; await settle(200)) ok = spliced(w, port);
   t.is(ok, 'hi', 'a spliced connection after the restart');
-  // the old incarnation's pipes and pooled sockets are gone; the new one holds the same number again
-  await waitFor(`pasta's fds back to ${before}`, () => fdCount(pid) === before, 10_000).catch((e: Error) => {
+  // the old incarnation's pipes (4 fds) and pooled namespace sockets (31) are gone and the new one holds
+  // as many again; a connection still closing may hold one or two more for a moment
+  await waitFor(`pasta's fds back to ${before} (± 2)`, () => Math.abs(fdCount(pid) - before) <= 2, 10_000).catch((e: Error) => {
     const l1 = fdLinks(pid);
     throw new Error(`${e.message} (now ${fdCount(pid)}) gone: ${l0.filter((x) => !l1.includes(x)).join(' ')} new: ${l1.filter((x) => !l0.includes(x)).join(' ')}`);
   });
@@ -114,7 +115,8 @@ test.serial('--control restart of every actor, three times each (threads): no th
   }
   // each restart ends a worker thread and its event loop (a second destroy of the pool used to leave
   // both behind) and the tap duplicates the dead thread held (closed by the router: holdFd)
-  await waitFor(`threads back to ${threads0} and fds to ${fds0}`, () => threads() === threads0 && fdCount(pid) === fds0, 10_000).catch((e: Error) => {
+  // (a leak would be 4+ fds per restart: 60+ here; ± 2 for a socket of the pools being refilled)
+  await waitFor(`threads back to ${threads0} and fds to ${fds0} (± 2)`, () => threads() === threads0 && Math.abs(fdCount(pid) - fds0) <= 2, 10_000).catch((e: Error) => {
     throw new Error(`${e.message} (now ${threads()} threads, ${fdCount(pid)} fds)`);
   });
   const [a] = await ask(path, '{"cmd":"actors"}');
