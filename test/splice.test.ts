@@ -116,7 +116,9 @@ test.serial('500 concurrent spliced connections, twice: the splice actor\'s fds 
   const before = fdCount(pid);
   const during = await round();
   t.true(during >= before + 2 * N, `fds while open: ${during} (before: ${before})`);
-  await waitFor(`fds of the splice actor back to ${before}`, () => fdCount(pid) === before, 20_000).catch((e: Error) => {
+  // within the namespace socket pool's refill margin (it refills below half of 16 per IP version, so
+  // it may end a round a few sockets apart); a leak would be 1000+ fds here
+  await waitFor(`fds of the splice actor back to ${before} (± 32)`, () => Math.abs(fdCount(pid) - before) <= 32, 20_000).catch((e: Error) => {
     throw new Error(`${e.message} (now ${fdCount(pid)})`);
   });
   t.log(`fds: at start ${fresh}, after a first round ${before}, during ${during}, after ${fdCount(pid)}`);

@@ -27,7 +27,9 @@ async function manyConnections(
   });
   const result = JSON.parse(/^\{.*\}$/m.exec(client.out())![0]) as { ok: number; failed: number };
   t.is(result.ok, N, client.out());
-  await waitFor(`fds of pid ${pid} back to ${before}`, () => fdCount(pid) === before, 30_000).catch((e: Error) => {
+  // (± 32: the splice actor's namespace socket pool shares the process in thread mode; a leak here
+  // would be 1000+)
+  await waitFor(`fds of pid ${pid} back to ${before} (± 32)`, () => Math.abs(fdCount(pid) - before) <= 32, 30_000).catch((e: Error) => {
     throw new Error(`${e.message} (now ${fdCount(pid)})`);
   });
   t.log(`${addr}: ${N} connections, fds ${before} -> ${during} -> ${fdCount(pid)}`);
