@@ -1,91 +1,21 @@
 /**
- * Helpers for the TCP end-to-end tests: our pasta (-d, --config-net) in the host namespace of the private
- * topology (test/topology.ts) serving a guest namespace, TCP peers (tcp-tool.ts, socat, curl) in any
- * namespace, fd counts and the counters pasta logs at exit. Everything is bounded in time and torn down.
+ * Helpers for the TCP end-to-end tests: the world of world.ts (our pasta serving a guest namespace in
+ * the private topology), TCP peers (tcp-tool.ts, socat, curl) in any namespace, fd counts, the 1 GiB
+ * payload. Everything is bounded in time and torn down.
  */
 import type { ExecutionContext } from 'ava';
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PASTA, ROOT, background, exitWithin, makeNetns, run, waitFor, type Background, type RunResult } from './helpers.js';
-import { makeTopology, type Topology } from './topology.js';
+import { ROOT, background, run, waitFor, type Background } from './helpers.js';
+import type { World } from './world.js';
+export { GUEST_IF, countersOf, startWorld, type WorldOptions } from './world.js';
 
 export const TCP_TOOL = `${ROOT}dist/test/tcp-tool.js`;
-export const GUEST_IF = 'pa0';
 
-export interface TcpWorld {
-  topo: Topology;
-  guest: string;
-  pasta: Background;
-  dir: string;
-  log: () => string;
-  /** runs a shell script in the guest namespace */
-  inGuest: (script: string, timeoutMs?: number) => RunResult;
-  guestArgv: (argv: string[]) => string[];
-  /** SIGTERM, then the log (with -d: the counters) */
-  stop: () => Promise<string>;
-}
-
-import { tempDir } from './helpers.js';
-export { tempDir };
-import { hostResolvConf } from './topology.js';
-export { hostResolvConf };
-
-
-export interface WorldOptions {
-  actors?: boolean;
-  topo?: Topology;
-  /** the host namespace's /etc/resolv.conf */
-  resolvConf?: string;
-  /** loopback -t connections take the splice path (default: off, --no-splice: the tap path) */
-  splice?: boolean;
-}
-
-/** Starts our pasta in the host namespace, attached to a new guest namespace (`--netns`). */
-export async function startWorld(t: ExecutionContext, args: string[], opts: WorldOptions = {}): Promise<TcpWorld> {
-  const topo = opts.topo ?? makeTopology(t);
-  if (opts.resolvConf !== undefined) hostResolvConf(t, topo, opts.resolvConf);
-  const guest = makeNetns(t, 'pag');
-  const dir = tempDir(t, 'tcp-');
-  const logFile = join(dir, 'pasta.log'), pidFile = join(dir, 'pid');
-  const argv = [PASTA, '-f', '-d', '-l', logFile, '-P', pidFile, '--config-net', '-I', GUEST_IF, ...(opts.actors ? ['--actors'] : []), ...(opts.splice ? [] : ['--no-splice']), ...args, '--netns', guest];
-  const pasta = background(t, 'ip', ['netns', 'exec', topo.host, ...argv]);
-  const log = () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');
-  await waitFor('pasta serving the guest', () => existsSync(pidFile) && guestAddressed(guest), 20_000, 100).catch((e: Error) => {
-    throw new Error(`${e.message}; pasta said: ${pasta.err()}${log()}`);
-  });
-  pinGatewayNeighbours(topo, guest);
-  await untentative([topo.host, topo.upstream]);
-  const guestArgv = (a: string[]) => ['ip', 'netns', 'exec', guest, ...a];
-  const inGuest = (script: string, timeoutMs = 30_000) => run('ip', ['netns', 'exec', guest, 'sh', '-c', script], timeoutMs);
-  const stop = async () => {
-    if (pasta.child.exitCode === null) pasta.child.kill('SIGTERM');
-    await exitWithin(pasta, 10_000).catch(() => pasta.child.kill('SIGKILL'));
-    return log();
-  };
-  return { topo, guest, pasta, dir, log, inGuest, guestArgv, stop };
-}
-
-function guestAddressed(guest: string): boolean {
-  return run('ip', ['-n', guest, '-o', 'addr', 'show', 'dev', GUEST_IF], 5000).stdout.includes('inet ');
-}
-
-/** Waits until no address of the topology's veth is tentative (IPv6 duplicate address detection). */
-async function untentative(namespaces: string[]): Promise<void> {
-  const tentative = () => namespaces.some((ns) => run('ip', ['-n', ns, '-6', 'addr', 'show', 'tentative'], 5000).stdout.trim() !== '');
-  await waitFor('IPv6 duplicate address detection in the topology', () => !tentative(), 10_000, 100);
-}
-
-/**
- * Static neighbour entries for the gateway in the guest, so that these tests of TCP do not depend on
- * the guest services' ARP and NDP answers. pasta's MAC towards the guest is the host interface's.
- */
-function pinGatewayNeighbours(topo: Topology, guest: string): void {
-  const links = JSON.parse(run('ip', ['-n', topo.host, '-j', 'link', 'show']).stdout) as { ifname: string; address: string }[];
-  const mac = links.find((l) => l.ifname !== 'lo')!.address;
-  for (const gw of [topo.gw4, topo.gw6]) run('ip', ['-n', guest, 'neigh', 'replace', gw, 'lladdr', mac, 'dev', GUEST_IF, 'nud', 'permanent']);
-}
+/** Our pasta serving a guest namespace (world.ts). */
+export type TcpWorld = World;
 
 /** A tcp-tool peer in a namespace (argv prefix from topo.inHost / inUpstream / world.guestArgv). */
 export function tool(t: ExecutionContext, inNs: (argv: string[]) => string[], args: string[]): Background {
@@ -111,12 +41,6 @@ export async function listening(t: ExecutionContext, ns: string, argv: string[],
   return b;
 }
 
-/** The counters our pasta logged at exit (-d), by actor. */
-export function countersOf(log: string): Record<string, Record<string, number>> {
-  const out: Record<string, Record<string, number>> = {};
-  for (const m of log.matchAll(/counters (\w+): (\{.*\})$/gm)) out[m[1]!] = JSON.parse(m[2]!) as Record<string, number>;
-  return out;
-}
 
 /** Open flows by the tcp actor's counters (opened minus closed and reset). */
 export function openFlows(c: Record<string, number> | undefined): number {
