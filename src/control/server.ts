@@ -8,6 +8,7 @@ import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { handleLine, MAX_REQUEST, type ControlDeps } from './commands.js';
 import type { Logger } from '../runtime/log.js';
+import type { Router } from '../actors/router/router.js';
 
 export interface ControlServer {
   close(): void;
@@ -74,15 +75,8 @@ async function answer(sock: Socket, line: string, deps: ControlDeps, log: Logger
   if (!sock.destroyed) sock.write(`${JSON.stringify(reply)}\n`);
 }
 
-/** What the control socket can ask of the router. */
-export interface ControlledRouter {
-  actorStatus(): ReturnType<ControlDeps['actors']>;
-  counters(name: Parameters<ControlDeps['counters']>[0]): ReturnType<ControlDeps['counters']>;
-  allCounters(): ReturnType<ControlDeps['allCounters']>;
-  resetActors(names: readonly Parameters<ControlDeps['restart']>[0][]): Promise<void>;
-}
-
-export function routerControl(router: ControlledRouter): ControlDeps {
+/** The control socket's view of the router. */
+export function routerControl(router: Router): ControlDeps {
   return {
     actors: () => router.actorStatus(),
     counters: (name) => router.counters(name),

@@ -90,8 +90,6 @@ class TapActor implements Actor {
   readonly #offs = new Uint32Array(STREAM_BATCH_FRAMES);
   readonly #lens = new Uint32Array(STREAM_BATCH_FRAMES);
   #link: GuestLink | null = null;
-  /** the fd of #link (held: see #adopt) */
-  #linkFd = -1;
   /** EPOLLOUT is registered: the stream socket was full */
   #waitingOut = false;
   readonly #classifier = new FrameClassifier();
@@ -141,7 +139,6 @@ class TapActor implements Actor {
   #adopt(fd: number): void {
     this.#forgetGuest();
     this.#env.holdFd(fd); // thread mode: closed by the router if this thread dies
-    this.#linkFd = fd;
     this.#link = this.#stream ? new StreamLink(fd) : new TapLink(fd, BATCH_FRAMES, FRAME_ROOM);
     this.#env.log.debug(`adopted the ${this.#stream ? "client's socket" : 'tap'} (fd ${fd})`);
     this.#drain(); // frames that arrived while nobody owned the tap raise no new edge
@@ -157,8 +154,7 @@ class TapActor implements Actor {
     clearTimeout(this.#addrTimer);
     this.#addrTimer = undefined;
     this.#addrsDirty = false;
-    if (this.#linkFd >= 0) this.#env.releaseFd(this.#linkFd);
-    this.#linkFd = -1;
+    if (this.#link && this.#link.fd >= 0) this.#env.releaseFd(this.#link.fd);
     this.#link?.close();
     this.#link = null;
     this.#waitingOut = false;

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { GuestAddresses } from './guest-addr.js';
+import { GuestAddresses, guestAddrOf } from './guest-addr.js';
 import { FrameKind } from '../../protocol/classify.js';
 import { parseIpv6 } from '../../protocol/addr.js';
 
@@ -41,4 +41,12 @@ test('other frames, truncated offsets and forget', (t) => {
   g.forget();
   t.is(g.v4, null);
   t.true(g.see(at10([10, 0, 0, 1]), 10, FrameKind.Ipv4), 'learnt again after forget');
+});
+
+test('guestAddrOf: the message as bytes; absent or non-text fields are null', (t) => {
+  const g = guestAddrOf({ t: 'guest-addr', v4: '10.77.0.77', v6: 'fd77::77' });
+  t.deepEqual([...g.v4!], [10, 77, 0, 77]);
+  t.deepEqual(g.v6, parseIpv6('fd77::77'));
+  t.deepEqual(guestAddrOf({ t: 'guest-addr', v4: null, v6: 7 }), { v4: null, v6: null });
+  t.deepEqual(guestAddrOf({ t: 'guest-addr', v4: 'not an address' }), { v4: null, v6: null });
 });

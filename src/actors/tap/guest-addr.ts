@@ -7,7 +7,7 @@
  * (not ::, not link-local fe80::/10, not multicast). Pure: `see` says whether anything changed; the tap
  * actor announces the change to the protocol actors (`guest-addr`), at most once per short period.
  */
-import { formatIpv4, formatIpv6, isIpv6LinkLocal, isIpv6Unspecified } from '../../protocol/addr.js';
+import { formatIpv4, formatIpv6, isIpv6LinkLocal, isIpv6Unspecified, parseIpv4, parseIpv6 } from '../../protocol/addr.js';
 import { FrameKind } from '../../protocol/classify.js';
 
 export class GuestAddresses {
@@ -54,6 +54,14 @@ export class GuestAddresses {
     this.#has6 = true;
     return true;
   }
+}
+
+/** A `guest-addr {v4, v6}` message as its receivers use it: the addresses as bytes, null where absent. */
+export function guestAddrOf(msg: Record<string, unknown>): { v4: Uint8Array | null; v6: Uint8Array | null } {
+  return {
+    v4: typeof msg['v4'] === 'string' ? parseIpv4(msg['v4']) : null,
+    v6: typeof msg['v6'] === 'string' ? parseIpv6(msg['v6']) : null,
+  };
 }
 
 function same(buf: Uint8Array, off: number, known: Uint8Array): boolean {

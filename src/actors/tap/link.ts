@@ -29,6 +29,8 @@ export interface GuestLink {
   flush(): SendResult;
   /** Bytes waiting to be written (stream). */
   readonly pending: number;
+  /** the tap or socket fd, -1 once closed */
+  readonly fd: number;
   close(): void;
 }
 
@@ -39,16 +41,19 @@ export class TapLink implements GuestLink {
   readonly error = null;
   readonly pending = 0;
 
-  constructor(
-    private fd: number,
-    batchFrames: number,
-    frameRoom: number,
-  ) {
+  #fd: number;
+
+  constructor(fd: number, batchFrames: number, frameRoom: number) {
+    this.#fd = fd;
     this.buf = new Uint8Array(batchFrames * frameRoom);
   }
 
+  get fd(): number {
+    return this.#fd;
+  }
+
   read(offs: Uint32Array, lens: Uint32Array, max: number): number {
-    const n = native.readBatch(this.fd, this.buf, lens, max);
+    const n = native.readBatch(this.#fd, this.buf, lens, max);
     if (n < 0) return LinkRead.Closed;
     let off = 0;
     for (let i = 0; i < n; i++) {
@@ -60,7 +65,7 @@ export class TapLink implements GuestLink {
 
   send(buf: Uint8Array, off: number, len: number): SendResult {
     try {
-      return native.write(this.fd, buf, off, len) === len ? 'sent' : 'dropped';
+      return native.write(this.#fd, buf, off, len) === len ? 'sent' : 'dropped';
     } catch {
       return 'dropped'; // EIO while the guest's interface is down, for example: lost, as on a real link
     }
@@ -71,8 +76,8 @@ export class TapLink implements GuestLink {
   }
 
   close(): void {
-    native.close(this.fd, true);
-    this.fd = -1;
+    native.close(this.#fd, true);
+    this.#fd = -1;
   }
 }
 
@@ -94,7 +99,15 @@ export class StreamLink implements GuestLink {
   #end = 0;
   readonly #out = new OutQueue(OUT_INITIAL, OUT_LIMIT);
 
-  constructor(private fd: number) {}
+  #fd: number;
+
+  constructor(fd: number) {
+    this.#fd = fd;
+  }
+
+  get fd(): number {
+    return this.#fd;
+  }
 
   get error(): string | null {
     return this.#error;
@@ -127,7 +140,7 @@ export class StreamLink implements GuestLink {
     this.#pos = 0;
     let n: number;
     try {
-      n = native.read(this.fd, this.buf, this.#end, Math.min(STREAM_READ, this.buf.length - this.#end));
+      n = native.read(this.#fd, this.buf, this.#end, Math.min(STREAM_READ, this.buf.length - this.#end));
     } catch (e) {
       // ECONNRESET: the client closed with our frames unread, an ordinary way to leave
       if (!isErrno(e, 'ECONNRESET')) this.#error = e instanceof Error ? e.message : String(e);
@@ -145,7 +158,7 @@ export class StreamLink implements GuestLink {
   }
 
   send(buf: Uint8Array, off: number, len: number): SendResult {
-    if (this.fd < 0) return 'closed';
+    if (this.#fd < 0) return 'closed';
     if (!this.#out.push(buf, off, len)) return 'dropped';
     return 'queued';
   }
@@ -154,7 +167,7 @@ export class StreamLink implements GuestLink {
     while (this.#out.pending > 0) {
       let n: number;
       try {
-        n = native.send(this.fd, this.#out.buffer, this.#out.head, this.#out.pending, 0);
+        n = native.send(this.#fd, this.#out.buffer, this.#out.head, this.#out.pending, 0);
       } catch (e) {
         if (!isErrno(e, 'EPIPE') && !isErrno(e, 'ECONNRESET')) this.#error = e instanceof Error ? e.message : String(e);
         return 'closed'; // the client is gone; its EOF may not have been read yet
@@ -166,8 +179,8 @@ export class StreamLink implements GuestLink {
   }
 
   close(): void {
-    if (this.fd >= 0) native.close(this.fd, true);
-    this.fd = -1;
+    if (this.#fd >= 0) native.close(this.#fd, true);
+    this.#fd = -1;
     this.#out.clear();
     this.#pos = this.#end = 0;
   }

@@ -38,7 +38,7 @@ import { FlowTable, flowKey } from './flow-table.js';
 import { KernelIo, enablePeekOffset, errnoOf } from './kernel-io.js';
 import { autoListeners, diffListeners, listenKey, listeningPorts, staticListeners, type Families, type ListenSpec } from './listen.js';
 import { SegmentWriter } from './segment.js';
-import { parseIpv4, parseIpv6 } from '../../protocol/addr.js';
+import { guestAddrOf } from '../tap/guest-addr.js';
 import { Coalescer } from './coalesce.js';
 import { isLoopbackPeer, spliceEnabled } from '../splice/state.js';
 import {
@@ -475,8 +475,7 @@ class TcpActor implements Actor {
 
   /** The guest's addresses as the tap actor saw them: inbound connections go there from now on. */
   #guestAddressIs(msg: Msg): void {
-    const v4 = typeof msg.v4 === 'string' ? parseIpv4(msg.v4) : null;
-    const v6 = typeof msg.v6 === 'string' ? parseIpv6(msg.v6) : null;
+    const { v4, v6 } = guestAddrOf(msg);
     if (v4) this.#plan.guest4 = v4;
     if (v6) this.#plan.guest6 = v6;
   }

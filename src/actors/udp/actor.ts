@@ -44,6 +44,7 @@ import { buildUdp4, buildUdp6, Headroom, type EthParams } from '../../protocol/f
 import { ipv4ToU32, isIpv6LinkLocal, isIpv6Unspecified, parseIpv4, parseIpv6 } from '../../protocol/addr.js';
 import { RESOLV_CONF, parseResolvConf, planDns, isLoopbackAddress, type DnsPlan } from '../../ns/resolv.js';
 import { TapWriter } from '../common/tap-writer.js';
+import { guestAddrOf } from '../tap/guest-addr.js';
 import { FlowTable, flowKey, timeoutsFromEnv, type Flow } from './state.js';
 import { guestViewOfPeer, makeAddressMap, outboundTarget, type AddressMap, type Family } from './mapping.js';
 import { autoListeners, listenKey, staticListeners, udpForwardPlan, type ListenSpec, type UdpForwardPlan } from './forward.js';
@@ -158,8 +159,7 @@ class UdpActor implements Actor {
         return this.#setGuestMac(String(msg.mac));
       case 'guest-addr': {
         // the tap actor's view (any frame); this actor also learns from its own datagrams
-        const v4 = typeof msg.v4 === 'string' ? parseIpv4(msg.v4) : null;
-        const v6 = typeof msg.v6 === 'string' ? parseIpv6(msg.v6) : null;
+        const { v4, v6 } = guestAddrOf(msg);
         if (v4) this.#guest4 = v4;
         if (v6) this.#guest6 = v6;
         return;
