@@ -48,6 +48,8 @@ for (const lo of ['127.0.0.1', '::1']) {
     t.is(c.splice?.['bytes-in'], SIZE);
     t.is(c.splice?.['flows-closed'], 1, JSON.stringify(c.splice));
     t.is(openSpliced(c.splice), 0);
+    // its namespace socket came from the pool made at start, not from a helper round trip
+    t.is(c.splice?.['ns-socket-pooled'], 1, JSON.stringify(c.splice));
   });
 }
 
