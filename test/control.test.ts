@@ -101,7 +101,7 @@ test.serial('--control restart of the splice actor (threads): held fds are close
   await w.stop();
 });
 
-test.serial('--control restart of every actor, three times each (threads): no thread and no fd left behind', async (t) => {
+test.serial('--control restart of every actor, three times each, the splice actor ten (threads): no thread and no fd left behind', async (t) => {
   const path = join(tempDir(t, 'control-'), 'ctl.sock');
   const w = await startWorld(t, ['--control', path, '-t', String(somePort())], { splice: true });
   const pid = w.pasta.child.pid!;
@@ -109,7 +109,10 @@ test.serial('--control restart of every actor, three times each (threads): no th
   await settle(1500);
   const [fds0, threads0] = [fdCount(pid), threads()];
   for (const actor of ['tap', 'tcp', 'udp', 'icmp', 'splice']) {
-    for (let i = 0; i < 3; i++) t.like((await ask(path, JSON.stringify({ cmd: 'restart', actor })))[0], { ok: true, actor });
+    // the splice actor asks the namespace helper for sockets as it starts: restarted back to back, an
+    // incarnation often dies with a reply (16 sockets) in flight to it
+    const times = actor === 'splice' ? 10 : 3;
+    for (let i = 0; i < times; i++) t.like((await ask(path, JSON.stringify({ cmd: 'restart', actor })))[0], { ok: true, actor });
     await settle(1500);
     t.log(`${actor}: ${threads()} threads, ${fdCount(pid)} fds`);
   }

@@ -49,7 +49,7 @@ class Host {
   readonly #router: Channel;
   readonly #links = new Map<ActorName, Channel>();
   readonly #counters = new Counters();
-  readonly #owned = new OwnedFds();
+  #owned = new OwnedFds();
   #actor: Actor | undefined;
   #log: Logger | undefined;
   #config: ActorConfig | undefined;
@@ -80,6 +80,8 @@ class Host {
     for (const fd of fds) this.#owned.release(fd); // marked by the router while in flight (thread mode)
     switch (msg.t) {
       case 'start':
+        // thread mode: the router's bitmap for this incarnation, marked since launch (see OwnedFds)
+        if (msg.owned instanceof SharedArrayBuffer) this.#owned = new OwnedFds(msg.owned);
         void this.#start(msg.config as ActorConfig).catch((e: unknown) => this.#done(e));
         return;
       case 'stop':
@@ -111,10 +113,7 @@ class Host {
     configureFdKeeper({ holdFd: (fd) => this.#owned.hold(fd), releaseFd: (fd) => this.#owned.release(fd) });
     const factory = await FACTORIES[this.name]();
     this.#actor = factory(this.#env(config, this.#log));
-    // A thread shares the router's fd table: the router closes what a dead thread still owned (its
-    // registered fds), so the flows they carried are reset as they are when an actor process dies.
-    const owned = this.#router.kind === 'port' ? { owned: this.#owned.shared } : {};
-    this.#sendRouter({ t: 'ready', pid: process.pid, tid: native.gettid(), ...owned });
+    this.#sendRouter({ t: 'ready', pid: process.pid, tid: native.gettid() });
   }
 
   #env(config: ActorConfig, log: Logger): ActorEnv {

@@ -9,9 +9,13 @@
  */
 export class OwnedFds {
   static readonly MAX_FD = 1 << 20;
-  readonly shared = new SharedArrayBuffer(OwnedFds.MAX_FD / 8);
-  readonly #bits = new Uint8Array(this.shared);
+  readonly #bits: Uint8Array;
   readonly #byRef = new Map<bigint, number>();
+
+  /** `shared`: the bitmap the router made for this incarnation (thread mode), else a private one. */
+  constructor(readonly shared: SharedArrayBuffer = newOwnedFdsBitmap()) {
+    this.#bits = new Uint8Array(shared);
+  }
 
   add(hi: number, lo: number, fd: number): void {
     if (fd < 0 || fd >= OwnedFds.MAX_FD) return;
@@ -36,6 +40,11 @@ export class OwnedFds {
     this.#byRef.delete(key);
     Atomics.and(this.#bits, fd >> 3, ~(1 << (fd & 7)) & 0xff);
   }
+}
+
+/** A bitmap for one actor incarnation: made by the router at launch, before any fd is sent to it. */
+export function newOwnedFdsBitmap(): SharedArrayBuffer {
+  return new SharedArrayBuffer(OwnedFds.MAX_FD / 8);
 }
 
 /**

@@ -4,7 +4,8 @@
  * the end-to-end tests in test/ use real tap devices.
  */
 import test from 'ava';
-import { native } from '../../native/index.js';
+import { readdirSync, readlinkSync } from 'node:fs';
+import { constants as C, native } from '../../native/index.js';
 import { Router, type RouterEvent } from './router.js';
 import type { ActorMode } from './supervisor.js';
 import { Proto } from '../../runtime/epoll-ref.js';
@@ -199,4 +200,53 @@ test.serial('resetActors restarts on purpose, not counted by the policy; after r
   native.write(secondPeer, framed, 0, framed.length);
   await until('the next client is read', async () => ((await counter(router, 'tap', 'frames-in')) === 1 ? true : undefined));
   t.false(events.some((e) => e.t === 'fatal'));
+});
+
+/** The socket inodes open in this process (a closed-then-reused fd number is told apart by its inode). */
+function openSocketInodes(): Set<string> {
+  const out = new Set<string>();
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      const l = readlinkSync(`/proc/self/fd/${fd}`);
+      if (l.startsWith('socket:')) out.add(l);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return out;
+}
+
+test.serial('thread mode: namespace sockets answering a request of an incarnation that died are closed, not handed to its successor', async (t) => {
+  const log = createLogger({ level: 'error', stderr: false, prog: 'test' });
+  const cli = defaultConfig('pasta');
+  cli.forward.tcpIn = { mode: 'spec', ranges: [] }; // the splice actor prefills its socket pool at start
+  cli.forward.tcpOut = { mode: 'none', ranges: [] };
+  const made: string[][] = [];
+  const router = new Router({
+    mode: 'thread',
+    log,
+    actors: ['splice'],
+    policy: { ...DEFAULT_POLICY, shutdownMs: 500 },
+    actorConfig: () => ({ mode: 'pasta', log: { level: 'error', stderr: false, prog: 'test' }, trace: false, net: { mtu: 65520, ourMac: '02:00:00:00:00:01' }, cli, host: HOST }),
+    // a slow helper: the reply comes 300 ms after the request (unconnected host sockets stand in)
+    nsRequest: async (msg) => {
+      const fds = Array.from({ length: Number(msg.count ?? 1) }, () => native.socket(Number(msg.family), C.SOCK_STREAM, 0));
+      made.push(fds.map((fd) => readlinkSync(`/proc/self/fd/${fd}`)));
+      await new Promise((r) => setTimeout(r, 300));
+      return { msg: { t: 'sockets' }, fds };
+    },
+  });
+  t.teardown(() => router.stop());
+  await router.start();
+  await until('the pool requests of the first incarnation', () => (made.length === 2 ? true : undefined));
+  await router.resetActors(['splice']); // the first incarnation dies with both replies in flight
+  await until('the pool requests of the second incarnation', () => (made.length === 4 ? true : undefined));
+  await new Promise((r) => setTimeout(r, 700)); // every reply delivered
+  const open = openSocketInodes();
+  const [first, second] = [made.slice(0, 2).flat(), made.slice(2).flat()];
+  t.is(first.length, 32);
+  t.deepEqual(first.filter((s) => open.has(s)), [], 'the dead incarnation\'s sockets are closed');
+  t.is(second.filter((s) => open.has(s)).length, 32, 'the successor holds its own pool');
+  await router.stop();
+  t.is(second.filter((s) => openSocketInodes().has(s)).length, 0, 'and closes it when stopped');
 });

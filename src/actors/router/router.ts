@@ -20,7 +20,7 @@
 import { native } from '../../native/index.js';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { summarize } from '../../runtime/trace.js';
-import { holdInShared, ownedFdsOf } from '../../runtime/owned-fds.js';
+import { holdInShared, newOwnedFdsBitmap, ownedFdsOf } from '../../runtime/owned-fds.js';
 import type { Channel, Msg } from '../../runtime/channel.js';
 import { ACTOR_NAMES, type ActorName } from '../../runtime/actor.js';
 import type { ActorConfig } from '../../runtime/actor-config.js';
@@ -228,7 +228,6 @@ export class Router {
     this.#trace('in', slot.name, msg, fds.length);
     switch (msg.t) {
       case 'ready':
-        if (msg.owned instanceof SharedArrayBuffer) slot.owned = msg.owned;
         return this.#onActorReady(slot, Number(msg.pid));
       case 'epoll-add':
         return this.#onEpollAdd(slot, msg, fds);
@@ -252,7 +251,10 @@ export class Router {
 
   /** An actor's request to the namespace helper: `{t: 'ns', id, req}` → `{t: 'ns-reply', id, msg | error}` (+ fds). */
   #onNsRequest(slot: ActorSlot, msg: Msg): void {
+    const asker = slot.inc;
     const reply = (r: Record<string, unknown>, fds: number[] = []) => {
+      // the incarnation that asked is gone: its successor did not ask (and may reuse the id)
+      if (slot.inc !== asker) return fds.forEach((fd) => native.close(fd, true));
       this.#send(slot, { ...r, t: 'ns-reply', id: msg.id }, fds);
     };
     if (!this.#opts.nsRequest) return reply({ error: 'no namespace helper' });
@@ -295,8 +297,12 @@ export class Router {
     const inc = startIncarnation(slot.name, this.#opts.mode);
     slot.inc = inc;
     slot.ready = false;
+    // A thread shares the router's fd table: what a dead thread still owned (its registered and held
+    // fds, and fds in flight to it) is closed here, so its flows are reset as when an actor process dies.
+    // The bitmap exists from launch on: fds sent before the thread is ready are marked too.
+    slot.owned = this.#opts.mode === 'thread' ? newOwnedFdsBitmap() : undefined;
     inc.channel.onMessage((msg, fds) => this.#fromActor(slot, msg, fds));
-    this.#send(slot, { t: 'start', config: this.#opts.actorConfig(slot.name) });
+    this.#send(slot, { t: 'start', config: this.#opts.actorConfig(slot.name), ...(slot.owned ? { owned: slot.owned } : {}) });
     void inc.exited.then((info) => this.#onExit(slot, inc, info));
   }
 
