@@ -2,13 +2,14 @@
  * The control socket end to end (`--control PATH`): list the actors, read counters, restart an actor.
  * A restart of the splice actor in THREAD mode proves that the fds it held outside epoll (pipes, pooled
  * namespace sockets) are closed by the router when the thread is gone: the process's fd count comes back
- * to what it was, and spliced connections work again.
+ * to what it was, and spliced connections work again, also with connections handed to the splice
+ * actor's thread while it dies (fds in flight on a peer link are marked in the receiver's bitmap).
  */
 import test from 'ava';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
-import { tempDir, waitFor, run } from './helpers.js';
+import { background, exitWithin, tempDir, waitFor, run } from './helpers.js';
 import { echoServer, fdCount, somePort, startWorld, type TcpWorld } from './tcp-lib.js';
 
 /** Sends request lines on one connection; resolves with the parsed reply lines. */
@@ -98,6 +99,19 @@ test.serial('--control restart of the splice actor (threads): held fds are close
   const [c] = await ask(path, '{"cmd":"counters","actor":"splice"}');
   const sc = (c!.counters as Record<string, Record<string, number>>)['splice']!;
   t.is(sc['flows-closed'], 1, 'counters of the new incarnation: one spliced connection');
+  // loopback connections arriving while the splice actor is restarted: each is handed by the tcp actor
+  // to the splice actor's thread (`splice-accept` + the socket) and may be in flight when it dies. One
+  // lost on the way would stay open in CLOSE-WAIT (its client has gone) for as long as pasta runs.
+  const burst = background(t, 'ip', ['netns', 'exec', w.topo.host, 'sh', '-c',
+    `for i in $(seq 80); do socat -T 2 -u OPEN:/dev/null TCP:127.0.0.1:${port} 2>/dev/null & done; wait`]);
+  await settle(40);
+  t.like((await ask(path, '{"cmd":"restart","actor":"splice"}'))[0], { ok: true, actor: 'splice' });
+  await exitWithin(burst, 20_000);
+  const closeWait = () => run('ip', ['netns', 'exec', w.topo.host, 'ss', '-Htn', 'state', 'close-wait', `( sport = :${port} )`]).stdout.trim();
+  await waitFor('no accepted socket left in CLOSE-WAIT', () => closeWait() === '', 10_000).catch((e: Error) => {
+    throw new Error(`${e.message}: ${closeWait().split('\n').length} left`);
+  });
+  t.is(spliced(w, port), 'hi', 'a spliced connection after the second restart');
   await w.stop();
 });
 
@@ -107,7 +121,7 @@ test.serial('--control restart of every actor, three times each, the splice acto
   const pid = w.pasta.child.pid!;
   const threads = () => readdirSync(`/proc/${pid}/task`).length;
   await settle(1500);
-  const [fds0, threads0] = [fdCount(pid), threads()];
+  const [fds0, threads0, links0] = [fdCount(pid), threads(), fdLinks(pid)];
   for (const actor of ['tap', 'tcp', 'udp', 'icmp', 'splice']) {
     // the splice actor asks the namespace helper for sockets as it starts: restarted back to back, an
     // incarnation often dies with a reply (16 sockets) in flight to it
@@ -120,7 +134,8 @@ test.serial('--control restart of every actor, three times each, the splice acto
   // both behind) and the tap duplicates the dead thread held (closed by the router: holdFd)
   // (a leak would be 4+ fds per restart: 60+ here; ± 2 for a socket of the pools being refilled)
   await waitFor(`threads back to ${threads0} and fds to ${fds0} (± 2)`, () => threads() === threads0 && Math.abs(fdCount(pid) - fds0) <= 2, 10_000).catch((e: Error) => {
-    throw new Error(`${e.message} (now ${threads()} threads, ${fdCount(pid)} fds)`);
+    const links = fdLinks(pid);
+    throw new Error(`${e.message} (now ${threads()} threads, ${fdCount(pid)} fds) gone: ${links0.filter((x) => !links.includes(x)).join(' ')} new: ${links.filter((x) => !links0.includes(x)).join(' ')}`);
   });
   const [a] = await ask(path, '{"cmd":"actors"}');
   t.true((a!.actors as { ready: boolean }[]).every((x) => x.ready));

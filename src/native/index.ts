@@ -78,8 +78,27 @@ function loadAddon(): RawAddon {
 
 const raw = loadAddon();
 
-/** The addon's syscalls, as typed by the contract. */
-export const native: NativeAddon = raw;
+let beforeClose: ((fd: number) => void) | null = null;
+
+/**
+ * A hook run before every `native.close` of this thread (this module is loaded once per thread): an
+ * actor thread unmarks the fd in its ownership bitmap (runtime/owned-fds.ts) before the number is
+ * freed, so a bit never outlives its fd. Unmark first, close second: a thread ended between the two
+ * leaks one fd, it never leaves a mark on a number that another thread may get next.
+ */
+export function setBeforeClose(hook: ((fd: number) => void) | null): void {
+  beforeClose = hook;
+}
+
+const rawClose = raw.close.bind(raw);
+
+/** The addon's syscalls, as typed by the contract (`close` runs the thread's hook first). */
+export const native: NativeAddon = Object.assign({ ...raw } as NativeAddon, {
+  close(fd: number, quiet?: boolean): void {
+    beforeClose?.(fd);
+    rawClose(fd, quiet);
+  },
+});
 
 const CONSTANT_NAMES = [
   'EPOLLIN', 'EPOLLOUT', 'EPOLLPRI', 'EPOLLERR', 'EPOLLHUP', 'EPOLLRDHUP', 'EPOLLET', 'EPOLLONESHOT',

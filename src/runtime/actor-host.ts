@@ -13,14 +13,14 @@
  * - With tracing on, every message in or out of this actor is logged as a JSON line.
  */
 import type { MessagePort } from 'node:worker_threads';
-import { native } from '../native/index.js';
+import { native, setBeforeClose } from '../native/index.js';
 import { decodeRef, refHi, refLo } from './epoll-ref.js';
 import { PortChannel, SocketChannel, type Channel, type Msg } from './channel.js';
 import { Counters, isActorName, type Actor, type ActorEnv, type ActorFactory, type ActorName, type Sender } from './actor.js';
 import type { ActorConfig } from './actor-config.js';
 import { createLogger, type Logger } from './log.js';
 import { summarize } from './trace.js';
-import { OwnedFds } from './owned-fds.js';
+import { OwnedFds, holdInShared } from './owned-fds.js';
 import { configurePcap } from '../actors/common/pcap-writer.js';
 import { configureFdKeeper, configureTapWriters } from '../actors/common/tap-writer.js';
 
@@ -48,6 +48,8 @@ function channelFor(mode: 'port' | 'socket', port: MessagePort | undefined, fd: 
 class Host {
   readonly #router: Channel;
   readonly #links = new Map<ActorName, Channel>();
+  /** thread mode: each linked peer's fd bitmap, where fds sent to it are marked until it reads them */
+  readonly #peerOwned = new Map<ActorName, SharedArrayBuffer>();
   readonly #counters = new Counters();
   #owned = new OwnedFds();
   #actor: Actor | undefined;
@@ -60,6 +62,7 @@ class Host {
     router: Channel,
   ) {
     this.#router = router;
+    setBeforeClose((fd) => this.#owned.release(fd)); // this thread's closes unmark first (thread mode)
   }
 
   run(): Promise<void> {
@@ -77,7 +80,8 @@ class Host {
 
   #fromRouter(msg: Msg, fds: number[]): void {
     this.#trace('in', 'router', msg, fds.length);
-    for (const fd of fds) this.#owned.release(fd); // marked by the router while in flight (thread mode)
+    // fds from the router arrive marked in this thread's bitmap (thread mode) and stay marked until
+    // closed here (the close hook) or sent away: a thread ended at any point leaves none open
     switch (msg.t) {
       case 'start':
         // thread mode: the router's bitmap for this incarnation, marked since launch (see OwnedFds)
@@ -141,6 +145,7 @@ class Host {
 
   #sendRouter(msg: Msg, fds: number[] = []): void {
     this.#trace('out', 'router', msg, fds.length);
+    for (const fd of fds) this.#owned.release(fd); // the router's now
     this.#router.send(msg, fds);
   }
 
@@ -151,6 +156,11 @@ class Host {
       return false;
     }
     this.#trace('out', peer, msg, fds.length);
+    const owned = this.#peerOwned.get(peer);
+    for (const fd of fds) {
+      this.#owned.release(fd); // no longer ours (unmarked first: ended in between, it leaks, never doubles)
+      if (owned) holdInShared(owned, fd); // the router closes it if the peer dies before closing it
+    }
     link.send(msg, fds, transfer);
     return true;
   }
@@ -170,6 +180,8 @@ class Host {
     if (!isActorName(peer)) throw new Error(`link to unknown actor ${peer}`);
     this.#links.get(peer)?.close();
     const ch = msg.port ? new PortChannel(msg.port as MessagePort) : new SocketChannel(fds[0]!);
+    if (msg.owned instanceof SharedArrayBuffer) this.#peerOwned.set(peer, msg.owned);
+    else this.#peerOwned.delete(peer);
     ch.onMessage((m, f) => {
       this.#trace('in', peer, m, f.length);
       this.#actor?.onMessage(peer, m, f);
@@ -185,6 +197,7 @@ class Host {
     if (!isActorName(peer)) return;
     const ch = this.#links.get(peer);
     this.#links.delete(peer);
+    this.#peerOwned.delete(peer);
     ch?.close();
   }
 

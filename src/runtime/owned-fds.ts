@@ -48,9 +48,12 @@ export function newOwnedFdsBitmap(): SharedArrayBuffer {
 }
 
 /**
- * The router marks fds it sends to an actor thread in that thread's bitmap before sending: a thread
- * that dies with the message still unread would otherwise leave them open. The actor host releases
- * them on receipt (the actor then holds what it keeps).
+ * Fds sent to an actor thread (by the router, or by a peer actor over their link) are marked in the
+ * receiver's bitmap before sending: a thread that dies with the message still unread would otherwise
+ * leave them open. They stay marked after receipt until the thread closes them (native.close runs the
+ * thread's hook: unmark, then close) or sends them away (unmarked first). Never unmarked on receipt: a
+ * thread can be ended between any two statements, and an fd unmarked before the actor held it again
+ * would leak.
  */
 export function holdInShared(shared: SharedArrayBuffer, fd: number): void {
   if (fd < 0 || fd >= OwnedFds.MAX_FD) return;

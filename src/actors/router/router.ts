@@ -332,8 +332,9 @@ export class Router {
     if (!sa?.ready || !sb?.ready || !sa.inc || !sb.inc) return;
     if (this.#opts.mode === 'thread') {
       const { port1, port2 } = new MessageChannel();
-      this.#send(sa, { t: 'link', peer: b, port: port1 }, [], [port1]);
-      this.#send(sb, { t: 'link', peer: a, port: port2 }, [], [port2]);
+      // each side marks the fds it sends in the other's bitmap (closed here if the receiver dies first)
+      this.#send(sa, { t: 'link', peer: b, port: port1, owned: sb.owned }, [], [port1]);
+      this.#send(sb, { t: 'link', peer: a, port: port2, owned: sa.owned }, [], [port2]);
     } else {
       const [fa, fb] = native.socketpair('stream');
       this.#send(sa, { t: 'link', peer: b }, [fa]);

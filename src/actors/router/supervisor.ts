@@ -43,19 +43,26 @@ function startThread(name: ActorName): Incarnation {
   const { port1, port2 } = new MessageChannel();
   const task: ActorTask = { name, mode: 'port', port: port2 };
   const run = pool.run(task, { transferList: [port2] });
-  const exited = run.then(
-    (): ExitInfo => ({ normal: true, how: 'stopped' }),
-    (e: unknown): ExitInfo => ({ normal: false, how: e instanceof Error ? e.message : String(e) }),
-  );
   // Once only: a second destroy() while the first is terminating the worker (kill, then the task's
   // rejection) leaves the thread and its event loop's fds behind (piscina 5).
   let destroying: Promise<void> | undefined;
-  const destroy = (): void => void (destroying ??= pool.destroy().catch(() => {}));
-  void exited.finally(destroy);
+  const destroy = (): Promise<void> => (destroying ??= pool.destroy().catch(() => {}));
+  // The exit is reported once the thread has really ended: piscina rejects the task as soon as it asks
+  // the worker to terminate, while the thread may still run a message or two. The router then closes
+  // what the thread owned (its fd bitmap): a thread still running could mark more fds after that sweep.
+  const exited = run
+    .then(
+      (): ExitInfo => ({ normal: true, how: 'stopped' }),
+      (e: unknown): ExitInfo => ({ normal: false, how: e instanceof Error ? e.message : String(e) }),
+    )
+    .then(async (info) => {
+      await destroy();
+      return info;
+    });
   return {
     channel: new PortChannel(port1),
     pid: process.pid,
-    kill: destroy,
+    kill: () => void destroy(),
     exited,
   };
 }
