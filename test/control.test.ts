@@ -138,6 +138,9 @@ test.serial('--control restart of every actor, three times each, the splice acto
     throw new Error(`${e.message} (now ${threads()} threads, ${fdCount(pid)} fds) gone: ${links0.filter((x) => !links.includes(x)).join(' ')} new: ${links.filter((x) => !links0.includes(x)).join(' ')}`);
   });
   const [a] = await ask(path, '{"cmd":"actors"}');
-  t.true((a!.actors as { ready: boolean }[]).every((x) => x.ready));
+  const status = a!.actors as { name: string; ready: boolean; restarts: number; resets: number }[];
+  t.true(status.every((x) => x.ready));
+  t.deepEqual(Object.fromEntries(status.map((x) => [x.name, [x.restarts, x.resets]])),
+    { tap: [0, 3], tcp: [0, 3], udp: [0, 3], icmp: [0, 3], splice: [0, 10] }, 'on purpose: counted as resets, not as restarts');
   await w.stop();
 });

@@ -4,8 +4,8 @@ import type { ActorName } from '../runtime/actor.js';
 
 function deps(): ControlDeps & { restarted: ActorName[] } {
   const status: ActorStatus[] = [
-    { name: 'tap', pid: 10, ready: true, restarts: 0 },
-    { name: 'tcp', pid: 11, ready: true, restarts: 2 },
+    { name: 'tap', pid: 10, ready: true, restarts: 0, resets: 0 },
+    { name: 'tcp', pid: 11, ready: true, restarts: 2, resets: 0 },
   ];
   const restarted: ActorName[] = [];
   return {
@@ -18,7 +18,7 @@ function deps(): ControlDeps & { restarted: ActorName[] } {
     allCounters: async () => ({ tap: { a: 1 }, tcp: { b: 2 } }),
     restart: async (name) => {
       restarted.push(name);
-      status[1] = { name: 'tcp', pid: 99, ready: true, restarts: 2 };
+      status[1] = { name: 'tcp', pid: 99, ready: true, restarts: 2, resets: 1 };
     },
   };
 }

@@ -2,7 +2,7 @@
  * The control socket's commands (`--control PATH`): one JSON object per line in, one per line out.
  * Pure dispatch over what the router can tell and do (`ControlDeps`); the socket is in server.ts.
  *
- *   {"cmd":"actors"}                  → {"ok":true,"actors":[{"name","pid","ready","restarts"}...]}
+ *   {"cmd":"actors"}                  → {"ok":true,"actors":[{"name","pid","ready","restarts","resets"}...]}
  *   {"cmd":"counters"}                → {"ok":true,"counters":{"tap":{...},...}}
  *   {"cmd":"counters","actor":"tcp"}  → {"ok":true,"counters":{"tcp":{...}}}
  *   {"cmd":"restart","actor":"tcp"}   → {"ok":true,"actor":"tcp","pid":N} once the new incarnation is
@@ -18,7 +18,10 @@ export interface ActorStatus {
   name: ActorName;
   pid: number | null;
   ready: boolean;
+  /** restarts after a crash or an unexpected exit (what the restart policy counts) */
   restarts: number;
+  /** restarts on purpose: this socket's `restart`, passt's client leaving */
+  resets: number;
 }
 
 export interface ControlDeps {

@@ -49,6 +49,8 @@ interface ActorSlot {
   stopping: boolean;
   restarts: readonly number[];
   restartCount: number;
+  /** restarts on purpose (resetActors: the control socket's `restart`, passt's client leaving) */
+  resetCount: number;
   readyWaiters: (() => void)[];
   /** being restarted on purpose (resetActors): not a crash, not counted by the policy */
   resetting: boolean;
@@ -106,7 +108,7 @@ export class Router {
   }
 
   #newSlot(name: ActorName): ActorSlot {
-    return { name, owned: undefined, inc: undefined, ready: false, stopping: false, restarts: [], restartCount: 0, readyWaiters: [], resetting: false };
+    return { name, owned: undefined, inc: undefined, ready: false, stopping: false, restarts: [], restartCount: 0, resetCount: 0, readyWaiters: [], resetting: false };
   }
 
   on(listener: (e: RouterEvent) => void): void {
@@ -354,6 +356,7 @@ export class Router {
     if (this.#stopping || slot.stopping) return;
     if (slot.resetting) {
       slot.resetting = false;
+      slot.resetCount++;
       return this.#launch(slot);
     }
     const d = decideRestart(this.#policy, slot.restarts, { kind: info.normal ? 'normal' : 'crash', wasReady, at: Date.now() });
@@ -383,9 +386,12 @@ export class Router {
 
   // --- inspection & control --------------------------------------------------------------------------
 
-  /** Every actor: its current incarnation's pid, whether it is ready, how often it was restarted. */
-  actorStatus(): { name: ActorName; pid: number | null; ready: boolean; restarts: number }[] {
-    return [...this.#slots.values()].map((s) => ({ name: s.name, pid: s.inc?.pid ?? null, ready: s.ready, restarts: s.restartCount }));
+  /**
+   * Every actor: its current incarnation's pid, whether it is ready, how often it was restarted after
+   * it ended on its own (`restarts`, what the policy counts) and on purpose (`resets`).
+   */
+  actorStatus(): { name: ActorName; pid: number | null; ready: boolean; restarts: number; resets: number }[] {
+    return [...this.#slots.values()].map((s) => ({ name: s.name, pid: s.inc?.pid ?? null, ready: s.ready, restarts: s.restartCount, resets: s.resetCount }));
   }
 
   /** The pid of an actor's current incarnation (process mode: its own process). */
