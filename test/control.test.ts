@@ -10,7 +10,8 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { background, exitWithin, tempDir, waitFor, run } from './helpers.js';
-import { echoServer, fdCount, somePort, startWorld, type TcpWorld } from './tcp-lib.js';
+import { allowPingSockets } from './services-lib.js';
+import { echoServer, fdCount, listening, somePort, startWorld, type TcpWorld } from './tcp-lib.js';
 
 /** Sends request lines on one connection; resolves with the parsed reply lines. */
 function ask(path: string, ...requests: string[]): Promise<Record<string, unknown>[]> {
@@ -62,7 +63,7 @@ test.serial('--control: actors, counters, bad requests; the socket is 0600 and r
   const path = join(tempDir(t, 'control-'), 'ctl.sock');
   const w = await startWorld(t, ['--control', path]);
   t.is(lstatSync(path).mode & 0o777, 0o600);
-  const [actors, counters, bad, notYet] = await ask(path, '{"cmd":"actors"}', '{"cmd":"counters"}', 'garbage', '{"cmd":"flows"}');
+  const [actors, counters, bad, notYet] = await ask(path, '{"cmd":"actors"}', '{"cmd":"counters"}', 'garbage', '{"cmd":"forward"}');
   t.true(actors!.ok === true, JSON.stringify(actors));
   const list = actors!.actors as { name: string; pid: number; ready: boolean }[];
   t.deepEqual(list.map((a) => a.name).sort(), ['icmp', 'splice', 'tap', 'tcp', 'udp']);
@@ -70,9 +71,46 @@ test.serial('--control: actors, counters, bad requests; the socket is 0600 and r
   t.true(counters!.ok === true);
   t.true(typeof (counters!.counters as Record<string, unknown>)['tap'] === 'object');
   t.like(bad, { ok: false });
-  t.deepEqual(notYet, { ok: false, error: '"flows" is not supported yet' });
+  t.deepEqual(notYet, { ok: false, error: '"forward" is not supported yet' });
   await w.stop();
   t.throws(() => lstatSync(path), undefined, 'the socket is removed at exit');
+});
+
+test.serial('--control flows: TCP (tap path and spliced), UDP and ICMP flows, with their addresses and states', async (t) => {
+  const path = join(tempDir(t, 'control-'), 'ctl.sock');
+  const [tport, rport, uport] = [somePort(), somePort(), somePort()];
+  const w = await startWorld(t, ['--control', path, '-t', String(tport)], { splice: true });
+  const { remote4, gw4, hostAddr4 } = w.topo;
+  // a remote server that keeps its connections open; the guest connects and stays
+  await listening(t, w.topo.upstream, ['socat', `TCP-LISTEN:${rport},bind=${remote4},reuseaddr,fork`, 'SYSTEM:sleep 30'], rport);
+  background(t, 'ip', ['netns', 'exec', w.guest, 'sh', '-c', `sleep 30 | socat -u - TCP:${remote4}:${rport}`]);
+  // a spliced connection: a host loopback client to the guest's server through -t
+  await echoServer(t, w.guestArgv, '0.0.0.0', tport, 60);
+  background(t, 'ip', ['netns', 'exec', w.topo.host, 'sh', '-c', `sleep 30 | socat - TCP:127.0.0.1:${tport}`]);
+  const u = w.inGuest(`echo x | socat -u - UDP:${remote4}:${uport}`);
+  t.is(u.status, 0, u.stderr);
+  allowPingSockets(w.topo.host); // ping sockets for the icmp actor in pasta's namespace
+  t.is(w.inGuest(`ping -c 1 -W 5 ${gw4}`).status, 0);
+  type Listed = Record<string, Record<string, unknown>[]>;
+  let flows: Listed = {};
+  for (const end = Date.now() + 10_000; Date.now() < end; await settle(200)) {
+    flows = (await ask(path, '{"cmd":"flows"}'))[0]!.flows as Listed;
+    if (flows['tcp']?.some((f) => f.state === 'established') && flows['splice']?.some((f) => f.state === 'established')) break;
+  }
+  t.log(JSON.stringify(flows));
+  t.deepEqual(Object.keys(flows).sort(), ['icmp', 'splice', 'tcp', 'udp']);
+  const guestOf = (f: Record<string, unknown>) => String(f.guest).replace(/:\d+$/, '');
+  const tcp = flows['tcp']!.find((f) => f.remote === `${remote4}:${rport}`);
+  t.like(tcp, { proto: 'tcp', dir: 'out', path: 'tap', state: 'established' }, 'the guest\'s connection to the remote server');
+  t.is(tcp && guestOf(tcp), hostAddr4, 'from the guest\'s address');
+  t.like(flows['udp']!.find((f) => f.remote === `${remote4}:${uport}`), { proto: 'udp', dir: 'out', path: 'tap', state: 'from-guest' });
+  t.like(flows['icmp']!.find((f) => String(f.remote).startsWith(`${gw4}:`)), { proto: 'icmp', dir: 'out', state: 'echo' });
+  const sp = flows['splice']!.find((f) => f.guest === `127.0.0.1:${tport}`);
+  t.like(sp, { proto: 'tcp', dir: 'in', path: 'splice', state: 'established' }, 'the spliced connection, to the guest\'s listener');
+  t.regex(String(sp?.remote), /^127\.0\.0\.1:\d+$/, 'from the host\'s loopback client');
+  const one = (await ask(path, '{"cmd":"flows","actor":"tcp","max":1}'))[0]!;
+  t.is((one.flows as Listed)['tcp']!.length, 1);
+  await w.stop();
 });
 
 test.serial('--control restart of the splice actor (threads): held fds are closed, splicing works again', async (t) => {

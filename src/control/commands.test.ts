@@ -1,6 +1,6 @@
 import test from 'ava';
 import { handleLine, MAX_REQUEST, type ActorStatus, type ControlDeps } from './commands.js';
-import type { ActorName } from '../runtime/actor.js';
+import type { ActorName, FlowInfo } from '../runtime/actor.js';
 
 function deps(): ControlDeps & { restarted: ActorName[] } {
   const status: ActorStatus[] = [
@@ -16,6 +16,14 @@ function deps(): ControlDeps & { restarted: ActorName[] } {
       return { [`${name}-frames`]: 1 };
     },
     allCounters: async () => ({ tap: { a: 1 }, tcp: { b: 2 } }),
+    flows: async (name, max) => {
+      if (name === 'icmp') throw new Error('actor icmp is not running');
+      const all: FlowInfo[] = [
+        { proto: 'tcp', dir: 'out', path: 'tap', guest: '10.0.2.15:40000', remote: '10.0.2.2:80', state: 'established' },
+        { proto: 'tcp', dir: 'in', path: 'tap', guest: '10.0.2.15:22', remote: '192.0.2.7:50000', state: 'syn-sent' },
+      ];
+      return name === 'tcp' ? all.slice(0, max) : [];
+    },
     restart: async (name) => {
       restarted.push(name);
       status[1] = { name: 'tcp', pid: 99, ready: true, restarts: 2, resets: 1 };
@@ -29,7 +37,7 @@ test('actors, counters (all or one), help', async (t) => {
   t.deepEqual(await handleLine('{"cmd":"counters"}', d), { ok: true, counters: { tap: { a: 1 }, tcp: { b: 2 } } });
   t.deepEqual(await handleLine('{"cmd":"counters","actor":"icmp"}', d), { ok: true, counters: { icmp: { 'icmp-frames': 1 } } });
   t.deepEqual(await handleLine('{"cmd":"counters","actor":"udp"}', d), { ok: false, error: 'actor udp is not running' });
-  t.like(await handleLine('{"cmd":"help"}', d), { ok: true, commands: ['actors', 'counters', 'restart', 'help'] });
+  t.like(await handleLine('{"cmd":"help"}', d), { ok: true, commands: ['actors', 'counters', 'flows', 'restart', 'help'] });
 });
 
 test('restart: by name, answered with the new pid once ready', async (t) => {
@@ -48,11 +56,25 @@ test('bad requests get an error reply, never a throw', async (t) => {
     t.false(r.ok, line.slice(0, 40));
     t.is(typeof r.error, 'string');
   }
-  t.regex(String((await handleLine('{"cmd":"frobnicate"}', d)).error), /known: actors, counters, restart, help/);
+  t.regex(String((await handleLine('{"cmd":"frobnicate"}', d)).error), /known: actors, counters, flows, restart, help/);
 });
 
-test('flows and forward are refused by name until built', async (t) => {
+test('flows: every flow actor that answers, or one; at most max each; bad max refused', async (t) => {
   const d = deps();
-  t.deepEqual(await handleLine('{"cmd":"flows"}', d), { ok: false, error: '"flows" is not supported yet' });
+  const all = await handleLine('{"cmd":"flows"}', d);
+  t.true(all.ok);
+  t.is(all.max, 10_000);
+  const f = all.flows as Record<string, FlowInfo[]>;
+  t.deepEqual(Object.keys(f).sort(), ['splice', 'tcp', 'udp'], 'icmp is not running: left out');
+  t.is(f['tcp']!.length, 2);
+  t.like(f['tcp']![0], { dir: 'out', guest: '10.0.2.15:40000', state: 'established' });
+  t.deepEqual(await handleLine('{"cmd":"flows","actor":"tcp","max":1}', d), { ok: true, flows: { tcp: [f['tcp']![0]] }, max: 1 });
+  t.deepEqual(await handleLine('{"cmd":"flows","actor":"icmp"}', d), { ok: false, error: 'actor icmp is not running' });
+  for (const bad of ['0', '-1', '1.5', '"3"', '100001']) t.like(await handleLine(`{"cmd":"flows","max":${bad}}`, d), { ok: false }, bad);
+  t.like(await handleLine('{"cmd":"flows","actor":"nope"}', d), { ok: false });
+});
+
+test('forward is refused by name until built', async (t) => {
+  const d = deps();
   t.deepEqual(await handleLine('{"cmd":"forward","tcp":"8080"}', d), { ok: false, error: '"forward" is not supported yet' });
 });

@@ -8,11 +8,16 @@
  *   {"cmd":"restart","actor":"tcp"}   → {"ok":true,"actor":"tcp","pid":N} once the new incarnation is
  *                                       ready (its flows are reset, as after a crash; not counted by
  *                                       the restart policy)
+ *   {"cmd":"flows"}                   → {"ok":true,"flows":{"tcp":[...],"udp":[...],"icmp":[...],
+ *                                       "splice":[...]},"max":N}: what each actor carries now (FlowInfo:
+ *                                       proto, dir, path, guest, remote, state, ...), at most `max` per
+ *                                       actor (default 10000; `"max":N` in the request, 1 to 100000)
+ *   {"cmd":"flows","actor":"tcp"}     → one actor's
  *   {"cmd":"help"}                    → {"ok":true,"commands":[...]}
- * Anything else: {"ok":false,"error":"..."}; never a crash, never a closed connection. `flows` and
- * `forward` (listing flows, changing port forwards at run time) are refused by name until built.
+ * Anything else: {"ok":false,"error":"..."}; never a crash, never a closed connection. `forward`
+ * (changing port forwards at run time) is refused by name until built.
  */
-import { ACTOR_NAMES, type ActorName } from '../runtime/actor.js';
+import { ACTOR_NAMES, type ActorName, type FlowInfo } from '../runtime/actor.js';
 
 export interface ActorStatus {
   name: ActorName;
@@ -29,12 +34,18 @@ export interface ControlDeps {
   counters(name: ActorName): Promise<Record<string, number>>;
   allCounters(): Promise<Record<string, Record<string, number>>>;
   restart(name: ActorName): Promise<void>;
+  flows(name: ActorName, max: number): Promise<FlowInfo[]>;
 }
+
+/** The actors that carry flows. */
+export const FLOW_ACTORS: readonly ActorName[] = ['tcp', 'udp', 'icmp', 'splice'];
+export const DEFAULT_FLOWS_MAX = 10_000;
+const FLOWS_MAX_LIMIT = 100_000;
 
 export type Reply = Record<string, unknown> & { ok: boolean };
 
-const COMMANDS = ['actors', 'counters', 'restart', 'help'];
-const NOT_YET = new Set(['flows', 'forward']);
+const COMMANDS = ['actors', 'counters', 'flows', 'restart', 'help'];
+const NOT_YET = new Set(['forward']);
 /** The longest request line taken (a longer one is refused). */
 export const MAX_REQUEST = 64 * 1024;
 
@@ -50,12 +61,12 @@ export async function handleLine(line: string, deps: ControlDeps): Promise<Reply
     return fail('not JSON: one object per line, e.g. {"cmd":"actors"}');
   }
   if (typeof req !== 'object' || req === null || Array.isArray(req)) return fail('a request is a JSON object');
-  const { cmd, actor } = req as { cmd?: unknown; actor?: unknown };
+  const { cmd, actor, max } = req as { cmd?: unknown; actor?: unknown; max?: unknown };
   if (typeof cmd !== 'string') return fail('missing "cmd"');
-  return run(cmd, actor, deps);
+  return run(cmd, actor, max, deps);
 }
 
-async function run(cmd: string, actor: unknown, deps: ControlDeps): Promise<Reply> {
+async function run(cmd: string, actor: unknown, max: unknown, deps: ControlDeps): Promise<Reply> {
   switch (cmd) {
     case 'help':
       return { ok: true, commands: COMMANDS };
@@ -65,6 +76,8 @@ async function run(cmd: string, actor: unknown, deps: ControlDeps): Promise<Repl
       return counters(actor, deps);
     case 'restart':
       return restart(actor, deps);
+    case 'flows':
+      return flows(actor, max, deps);
     default:
       if (NOT_YET.has(cmd)) return fail(`"${cmd}" is not supported yet`);
       return fail(`unknown command "${cmd}" (known: ${COMMANDS.join(', ')})`);
@@ -84,6 +97,27 @@ async function counters(actor: unknown, deps: ControlDeps): Promise<Reply> {
   } catch (e) {
     return fail(e instanceof Error ? e.message : String(e));
   }
+}
+
+async function flows(actor: unknown, maxField: unknown, deps: ControlDeps): Promise<Reply> {
+  const max = maxField === undefined ? DEFAULT_FLOWS_MAX : maxField;
+  if (typeof max !== 'number' || !Number.isInteger(max) || max < 1 || max > FLOWS_MAX_LIMIT) {
+    return fail(`"max" is a whole number from 1 to ${FLOWS_MAX_LIMIT}`);
+  }
+  const names = actor === undefined ? FLOW_ACTORS : [actorName(actor)];
+  const name = names[0];
+  if (!name) return fail(`unknown actor ${JSON.stringify(actor)} (known: ${ACTOR_NAMES.join(', ')})`);
+  if (actor !== undefined) {
+    try {
+      return { ok: true, flows: { [name]: await deps.flows(name, max) }, max };
+    } catch (e) {
+      return fail(e instanceof Error ? e.message : String(e));
+    }
+  }
+  const out: Record<string, FlowInfo[]> = {};
+  // every actor that answers; one not running (being restarted, or not started in this mode) is left out
+  await Promise.all(names.map(async (n) => deps.flows(n!, max).then((f) => void (out[n!] = f), () => undefined)));
+  return { ok: true, flows: out, max };
 }
 
 async function restart(actor: unknown, deps: ControlDeps): Promise<Reply> {

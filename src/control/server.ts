@@ -81,6 +81,7 @@ export function routerControl(router: Router): ControlDeps {
     actors: () => router.actorStatus(),
     counters: (name) => router.counters(name),
     allCounters: () => router.allCounters(),
+    flows: (name, max) => router.flows(name, max),
     restart: (name) => router.resetActors([name]),
   };
 }

@@ -98,6 +98,8 @@ class Host {
         return this.#unlink(msg.peer as string);
       case 'get-counters':
         return this.#sendRouter({ t: 'counters', id: msg.id, c: this.#counters.snapshot() });
+      case 'get-flows':
+        return this.#sendRouter({ t: 'flows', id: msg.id, flows: this.#flows(Number(msg.max) || 0) });
       default:
         if (this.#actor) this.#actor.onMessage('router', msg, fds);
         else for (const fd of fds) native.close(fd, true);
@@ -141,6 +143,17 @@ class Host {
       holdFd: (fd) => this.#owned.hold(fd),
       releaseFd: (fd) => this.#owned.release(fd),
     };
+  }
+
+  /** The actor's flows for the control socket; a failure is logged and counted, never fatal. */
+  #flows(max: number): unknown[] {
+    try {
+      return this.#actor?.flows?.(max) ?? [];
+    } catch (e) {
+      this.#counters.add('flows-listing-error');
+      this.#log?.warn(`listing flows: ${e instanceof Error ? e.message : String(e)}`);
+      return [];
+    }
   }
 
   #sendRouter(msg: Msg, fds: number[] = []): void {

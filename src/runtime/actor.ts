@@ -53,6 +53,34 @@ export interface Actor {
   onMessage(from: Sender, msg: Msg, fds: number[]): void;
   /** Stop cleanly: close what you own. */
   stop(): void;
+  /** The flows it carries right now, at most `max` (the control socket's `flows`); none if absent. */
+  flows?(max: number): FlowInfo[];
+}
+
+/**
+ * One flow as the control socket lists it. Addresses are as the guest sees them ("10.0.2.15:40000",
+ * "[fd00::2]:443"); a spliced connection has no guest address: its two sockets' ends are named.
+ */
+export interface FlowInfo {
+  proto: 'tcp' | 'udp' | 'icmp';
+  /** who opened it: the guest (`out`), or a host peer through a forward (`in`) */
+  dir: 'out' | 'in';
+  /** `tap`: translated to and from the guest's frames; `splice`: joined socket to socket on loopback */
+  path: 'tap' | 'splice';
+  /** the guest's (or the namespace's) end */
+  guest: string;
+  /** the other end, as the guest sees it */
+  remote: string;
+  state: string;
+  ageMs?: number;
+  idleMs?: number;
+  /** extra figures of the flow (bytes moved, queued, ...) */
+  [more: string]: unknown;
+}
+
+/** "a.b.c.d:port" or "[v6]:port". */
+export function endpoint(addr: string, port: number): string {
+  return addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`;
 }
 
 export type ActorFactory = (env: ActorEnv) => Actor;

@@ -23,7 +23,7 @@
  * The hot path (request out, reply back) allocates nothing per packet.
  */
 import { native, ErrnoError } from '../../native/index.js';
-import type { Actor, ActorEnv, Sender } from '../../runtime/actor.js';
+import type { Actor, ActorEnv, FlowInfo, Sender } from '../../runtime/actor.js';
 import type { Msg } from '../../runtime/channel.js';
 import { Proto } from '../../runtime/epoll-ref.js';
 import { FrameClass, FrameClassifier, FrameKind, Verdict } from '../../protocol/classify.js';
@@ -32,7 +32,7 @@ import { copyMac, parseMac } from '../../protocol/eth.js';
 import { TapWriter } from '../common/tap-writer.js';
 import { ourLinkLocal } from '../common/link-local.js';
 import {
-  ECHO_IDLE_MS, EchoFlow, EchoFlowTable, ReplyScratch, completeEchoReply, echoMessageOffset, echoRequestDrop,
+  ECHO_IDLE_MS, EchoFlow, EchoFlowTable, ReplyScratch, completeEchoReply, echoFlowInfo, echoMessageOffset, echoRequestDrop,
   hostPeerOf, type EchoConfig,
 } from './state.js';
 
@@ -78,6 +78,11 @@ class IcmpActor implements Actor {
     if (proto !== Proto.Icmp) return;
     const flow = this.#flows.at(handle, aux);
     if (flow) this.#readReplies(flow);
+  }
+
+  flows(max: number): FlowInfo[] {
+    const now = Date.now();
+    return this.#flows.all().slice(0, max).map((f) => echoFlowInfo(f, now));
   }
 
   stop(): void {

@@ -5,7 +5,7 @@ import { FrameClass, FrameClassifier, Verdict } from '../../protocol/classify.js
 import { Headroom, buildIcmp4, buildIcmp6 } from '../../protocol/frame.js';
 import { IpProto } from '../../protocol/ipv4.js';
 import {
-  EchoFlowTable, ReplyScratch, completeEchoReply, echoMessageOffset, echoRequestDrop, flowKey, hostPeerOf,
+  ECHO_IDLE_MS, EchoFlowTable, ReplyScratch, completeEchoReply, echoFlowInfo, echoMessageOffset, echoRequestDrop, flowKey, hostPeerOf,
   type EchoConfig,
 } from './state.js';
 
@@ -155,4 +155,15 @@ test('anything but an echo reply from the socket is dropped, short messages too'
   t.is(completeEchoReply(buf, flow, 20, GUEST_MAC, OUR_MAC, new ReplyScratch(), csumPartial), 'not-echo-reply');
   buf[34] = 0;
   t.is(completeEchoReply(buf, flow, 7, GUEST_MAC, OUR_MAC, new ReplyScratch(), csumPartial), 'short-reply');
+});
+
+test('echoFlowInfo: the peer and the guest with the echo identifier, and when the flow expires', (t) => {
+  const table = new EchoFlowTable(4);
+  const f = table.add(4, v4(10, 77, 1, 1), 0, 7, 1000)!;
+  f.guest.set([10, 77, 0, 2]);
+  t.deepEqual(echoFlowInfo(f, 1500), {
+    proto: 'icmp', dir: 'out', path: 'tap', guest: '10.77.0.2:7', remote: '10.77.1.1:7', state: 'echo', idleMs: 500, expiresInMs: ECHO_IDLE_MS - 500,
+  });
+  const g = table.add(6, v6('fd77:1::1'), 0, 9, 1000)!;
+  t.like(echoFlowInfo(g, 1000), { remote: '[fd77:1::1]:9' });
 });

@@ -13,10 +13,11 @@
  * - only actor.ts sets `fd`; a flow leaves the table (`close`) before its socket is closed.
  */
 import {
-  bytesEqual, formatIpv4U32, formatIpv6, isIpv4Loopback, isIpv4Multicast, isIpv6LinkLocal, isIpv6Loopback,
+  bytesEqual, formatIpv4, formatIpv4U32, formatIpv6, isIpv4Loopback, isIpv4Multicast, isIpv6LinkLocal, isIpv6Loopback,
   isIpv6Multicast, isIpv6Unspecified,
 } from '../../protocol/addr.js';
 import { FrameKind, L4Kind } from '../../protocol/classify.js';
+import { endpoint, type FlowInfo } from '../../runtime/actor.js';
 import type { FrameClass } from '../../protocol/classify.js';
 import type { CsumPartial } from '../../protocol/checksum.js';
 import { ETH_HEADER_LEN, EtherType, writeEth } from '../../protocol/eth.js';
@@ -133,6 +134,16 @@ export class EchoFlowTable {
   all(): EchoFlow[] {
     return this.#slots.filter((f) => f.open);
   }
+}
+
+/** An echo flow for the control socket: the echo identifier stands in for the port. */
+export function echoFlowInfo(f: EchoFlow, now: number): FlowInfo {
+  const addr = (a: Uint8Array) => (f.family === 4 ? formatIpv4(a, 0) : formatIpv6(a, 0));
+  return {
+    proto: 'icmp', dir: 'out', path: 'tap',
+    guest: endpoint(addr(f.guest), f.guestId), remote: endpoint(addr(f.peer), f.guestId),
+    state: 'echo', idleMs: Math.max(0, now - f.lastUse), expiresInMs: Math.max(0, f.lastUse + ECHO_IDLE_MS - now),
+  };
 }
 
 /** What the icmp actor must know about the guest's link to translate echo requests. */

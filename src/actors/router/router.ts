@@ -22,7 +22,7 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { summarize } from '../../runtime/trace.js';
 import { holdInShared, newOwnedFdsBitmap, ownedFdsOf } from '../../runtime/owned-fds.js';
 import type { Channel, Msg } from '../../runtime/channel.js';
-import { ACTOR_NAMES, type ActorName } from '../../runtime/actor.js';
+import { ACTOR_NAMES, type ActorName, type FlowInfo } from '../../runtime/actor.js';
 import type { ActorConfig } from '../../runtime/actor-config.js';
 import { Proto, decodeRef, protoName, refHi, refLo, refToBigInt } from '../../runtime/epoll-ref.js';
 import type { Logger } from '../../runtime/log.js';
@@ -92,7 +92,8 @@ export class Router {
   readonly #ledger = new Map<bigint, LedgerEntry>();
   readonly #events = new Uint32Array(MAX_EVENTS * 3);
   readonly #listeners: ((e: RouterEvent) => void)[] = [];
-  readonly #counterWaiters = new Map<number, (c: Record<string, number>) => void>();
+  /** answers awaited from actors (`get-counters`, `get-flows`), by request id */
+  readonly #answerWaiters = new Map<number, (msg: Msg) => void>();
   #epfd = -1;
   #pollId = -1;
   #nextRequest = 1;
@@ -238,8 +239,9 @@ export class Router {
       case 'epoll-del':
         return this.#onEpollDel(slot, msg);
       case 'counters':
-        this.#counterWaiters.get(Number(msg.id))?.(msg.c as Record<string, number>);
-        this.#counterWaiters.delete(Number(msg.id));
+      case 'flows':
+        this.#answerWaiters.get(Number(msg.id))?.(msg);
+        this.#answerWaiters.delete(Number(msg.id));
         return;
       case 'tap-closed':
         return this.#emit({ t: 'tap-closed' });
@@ -421,22 +423,33 @@ export class Router {
     return Promise.all(waits).then(() => undefined);
   }
 
-  /** Asks an actor for its counters. */
-  counters(name: ActorName, timeoutMs = 2000): Promise<Record<string, number>> {
+  /** Asks an actor something it answers with `{id, ...}`: rejects if it is not running or silent. */
+  #askActor(name: ActorName, msg: Msg, timeoutMs: number): Promise<Msg> {
     const slot = this.#slots.get(name);
     if (!slot?.ready || !slot.inc) return Promise.reject(new Error(`actor ${name} is not running`));
     const id = this.#nextRequest++;
-    this.#send(slot, { t: 'get-counters', id });
+    this.#send(slot, { ...msg, id });
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.#counterWaiters.delete(id);
+        this.#answerWaiters.delete(id);
         reject(new Error(`actor ${name} did not answer`));
       }, timeoutMs);
-      this.#counterWaiters.set(id, (c) => {
+      this.#answerWaiters.set(id, (answer) => {
         clearTimeout(timer);
-        resolve(c);
+        resolve(answer);
       });
     });
+  }
+
+  /** Asks an actor for its counters. */
+  async counters(name: ActorName, timeoutMs = 2000): Promise<Record<string, number>> {
+    return (await this.#askActor(name, { t: 'get-counters' }, timeoutMs)).c as Record<string, number>;
+  }
+
+  /** Asks an actor for the flows it carries (at most `max`). */
+  async flows(name: ActorName, max: number, timeoutMs = 2000): Promise<FlowInfo[]> {
+    const { flows } = await this.#askActor(name, { t: 'get-flows', max }, timeoutMs);
+    return Array.isArray(flows) ? (flows as FlowInfo[]) : [];
   }
 
   /** Counters of every running actor (those that answer in time). */

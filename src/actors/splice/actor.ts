@@ -42,11 +42,11 @@
  *   (loopback connects done within the call: no wait for EPOLLOUT).
  */
 import { constants as C, native, ErrnoError } from '../../native/index.js';
-import type { Actor, ActorEnv, Sender } from '../../runtime/actor.js';
+import { endpoint, type Actor, type ActorEnv, type FlowInfo, type Sender } from '../../runtime/actor.js';
 import type { Msg } from '../../runtime/channel.js';
 import { Proto } from '../../runtime/epoll-ref.js';
 import {
-  Side, finished, loopbackOf, newDirection, newSide, pump, spliceEnabled,
+  Side, connStateName, finished, loopbackOf, newDirection, newSide, pump, spliceEnabled,
   type Conn, type Pipe, type SideState, type SpliceIo,
 } from './state.js';
 import { autoListeners, listenKey, staticListeners, type Families, type ListenSpec } from '../tcp/listen.js';
@@ -136,6 +136,41 @@ class SpliceActor implements Actor {
     if (msg.t === 'ns-reply' && from === 'router') return this.#nsReply(msg, fds);
     for (const fd of fds) native.close(fd, true);
     if (msg.t === 'host-ports' && from === 'tcp' && Array.isArray(msg.ports)) this.#tcpPortsAre(msg.ports);
+  }
+
+  flows(max: number): FlowInfo[] {
+    const out: FlowInfo[] = [];
+    for (const c of this.#conns) {
+      if (out.length >= max) break;
+      if (c) out.push(this.#connInfo(c));
+    }
+    return out;
+  }
+
+  /**
+   * -t: A is the host's client, B the namespace socket connected to the guest's listener; -T: A is the
+   * namespace's client, B the socket connected to the host's listener. Names read from the sockets.
+   */
+  #connInfo(c: Conn): FlowInfo {
+    const [guestSide, hostSide] = c.outbound ? [c.a, c.b] : [c.b, c.a];
+    const name = (fd: number, peer: boolean): string => {
+      try {
+        const n = peer ? native.peerName(fd) : native.sockName(fd);
+        return endpoint(n.addr, n.port);
+      } catch {
+        return '?';
+      }
+    };
+    return {
+      proto: 'tcp', dir: c.outbound ? 'out' : 'in', path: 'splice',
+      // -t: the guest's listener; -T: the guest's client
+      guest: name(guestSide.fd, true),
+      // -t: the host's client; -T: the host's listener
+      remote: name(hostSide.fd, true),
+      state: connStateName(c),
+      bytesToGuest: c.outbound ? c.ba.bytes : c.ab.bytes,
+      bytesFromGuest: c.outbound ? c.ab.bytes : c.ba.bytes,
+    };
   }
 
   onReady(proto: number, aux: number, handle: number, events: number): void {

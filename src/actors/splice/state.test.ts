@@ -1,5 +1,5 @@
 import test from 'ava';
-import { finished, isLoopbackPeer, newDirection, newSide, pump, spliceEnabled, type SpliceIo } from './state.js';
+import { connStateName, finished, isLoopbackPeer, newDirection, newSide, pump, spliceEnabled, type Conn, type SpliceIo } from './state.js';
 
 /**
  * A fake kernel: fd 1 is the source socket (`avail` bytes queued, then EOF if `eof`), fd 2 the
@@ -104,4 +104,22 @@ test('splicing: pasta only, unless --no-splice', (t) => {
   t.true(spliceEnabled('pasta', false));
   t.false(spliceEnabled('passt', false));
   t.false(spliceEnabled('pasta', true));
+});
+
+test('connStateName: connecting, established, and which side ended first (-t and -T)', (t) => {
+  const conn = (outbound: boolean): Conn => ({
+    index: 0, gen: 1, a: newSide(1), b: newSide(2), ab: newDirection(pipe), ba: newDirection(pipe), connecting: true, outbound,
+  });
+  const c = conn(false);
+  t.is(connStateName(c), 'connecting');
+  c.connecting = false;
+  t.is(connStateName(c), 'established');
+  c.a.eof = true; // -t: A is the host's client
+  t.is(connStateName(c), 'fin-from-host');
+  c.b.eof = true;
+  t.is(connStateName(c), 'closing');
+  const o = conn(true);
+  o.connecting = false;
+  o.a.eof = true; // -T: A is the namespace's client
+  t.is(connStateName(o), 'fin-from-guest');
 });

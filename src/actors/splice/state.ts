@@ -59,6 +59,18 @@ export interface Conn {
   outbound: boolean;
 }
 
+/** A spliced connection's state for the control socket: which sides have ended. */
+export function connStateName(c: Conn): string {
+  if (c.connecting) return 'connecting';
+  if (c.a.eof && c.b.eof) return 'closing';
+  if (c.a.eof || c.b.eof) {
+    // A is the side the connection came from: the host peer (-t) or the namespace's client (-T)
+    const fromGuestSide = c.outbound ? c.a.eof : c.b.eof;
+    return fromGuestSide ? 'fin-from-guest' : 'fin-from-host';
+  }
+  return 'established';
+}
+
 export type PumpResult = 'idle' | 'budget';
 
 /** Moves one direction. 'budget' when it stopped with bytes still movable. */

@@ -29,7 +29,7 @@ import { FrameClass, FrameClassifier, FrameKind, L4Kind, Verdict, VerdictName } 
 import { dataViewOf, parseMac } from '../../protocol/eth.js';
 import { TcpFlag, TcpOptions, TcpView, parseTcpOptions } from '../../protocol/tcp.js';
 import { parseResolvConf, RESOLV_CONF } from '../../ns/resolv.js';
-import type { Actor, ActorEnv, Sender } from '../../runtime/actor.js';
+import type { Actor, ActorEnv, FlowInfo, Sender } from '../../runtime/actor.js';
 import type { Msg } from '../../runtime/channel.js';
 import { Proto } from '../../runtime/epoll-ref.js';
 import { TapWriter } from '../common/tap-writer.js';
@@ -42,7 +42,7 @@ import { guestAddrOf } from '../tap/guest-addr.js';
 import { Coalescer } from './coalesce.js';
 import { isLoopbackPeer, spliceEnabled } from '../splice/state.js';
 import {
-  FlowState, connected, flush, initOutbound, newFlow, onSegment, onSocketEvents, onTimer, openInbound, resetFor,
+  FlowState, connected, flowInfo, flush, initOutbound, newFlow, onSegment, onSocketEvents, onTimer, openInbound, resetFor,
   type FlowAddr, type SegmentIn, type TcpFlow,
 } from './state.js';
 
@@ -153,6 +153,13 @@ class TcpActor implements Actor {
       error: (events & C.EPOLLERR) !== 0,
       hangup: (events & C.EPOLLHUP) !== 0,
     }, this.#io, performance.now());
+  }
+
+  flows(max: number): FlowInfo[] {
+    const out: FlowInfo[] = [];
+    const now = performance.now();
+    this.#table.forEach((f) => void (out.length < max && out.push(flowInfo(f, now))));
+    return out;
   }
 
   stop(): void {
@@ -394,6 +401,7 @@ class TcpActor implements Actor {
       return native.close(fd, true);
     }
     const f = newFlow(slot.index, slot.gen, key, a, fd, this.#mss[a.family], now);
+    f.inbound = true;
     this.#adoptSocket(f);
     this.#env.counters.add('flows-inbound');
     openInbound(f, randomIsn(), this.#io, now);

@@ -4,7 +4,7 @@ import { TcpFlag } from '../../protocol/tcp.js';
 import { FakeIo } from './fake-io.js';
 import { seqAdd, seqDiff, seqLe } from './seq.js';
 import {
-  EOF, Flag, FlowState, OUR_WSCALE, PENDING_MAX, Timing, connectFailed, connected, flush, initOutbound, newFlow, onSegment,
+  EOF, Flag, FlowState, OUR_WSCALE, PENDING_MAX, Timing, connectFailed, connected, flowInfo, flowStateName, flush, initOutbound, newFlow, onSegment,
   onSocketEvents, onTimer, openInbound, resetFor, type SegmentIn, type TcpFlow,
 } from './state.js';
 
@@ -537,4 +537,21 @@ test('a long transfer across the sequence wrap keeps every invariant and every b
   t.is(got[total - 1], (total - 1) & 0xff);
   t.is(f.state, FlowState.Closed);
   t.deepEqual(io.sock.closed, { reset: false });
+});
+
+test('flowInfo: addresses as the guest sees them, direction, and the state with half-closes named', (t) => {
+  const f = flowFor(4);
+  t.like(flowInfo(f, 250), { proto: 'tcp', dir: 'out', path: 'tap', guest: '10.0.0.2:40000', remote: '10.0.0.1:80', state: 'closed', ageMs: 250 });
+  f.state = FlowState.Established;
+  t.is(flowStateName(f), 'established');
+  f.flags |= Flag.TapFin;
+  t.is(flowStateName(f), 'fin-from-guest');
+  f.flags |= Flag.SockEof;
+  t.is(flowStateName(f), 'closing');
+  f.flags &= ~Flag.TapFin;
+  t.is(flowStateName(f), 'fin-from-host');
+  const g = flowFor(6);
+  g.inbound = true;
+  g.state = FlowState.SynSent;
+  t.like(flowInfo(g, 0), { dir: 'in', guest: '[::]:40000', remote: '[::]:80', state: 'syn-sent' });
 });

@@ -39,6 +39,8 @@
  * - a Closed flow has called `io.close` exactly once and is never handed to this module again.
  */
 import { TcpFlag } from '../../protocol/tcp.js';
+import { formatIp } from '../../protocol/addr.js';
+import { endpoint, type FlowInfo } from '../../runtime/actor.js';
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt } from './seq.js';
 
 export const FlowState = {
@@ -125,6 +127,8 @@ export interface TcpFlow {
   readonly gen: number;
   readonly key: string;
   readonly addr: FlowAddr;
+  /** opened by a host peer through a -t forward (else by the guest's SYN) */
+  inbound: boolean;
   /** the host socket; owned by the io, never used here */
   fd: number;
   state: FlowState;
@@ -231,11 +235,46 @@ export interface SockEvents {
 /** A fresh flow record (state Closed until one of the open functions runs). */
 export function newFlow(index: number, gen: number, key: string, addr: FlowAddr, fd: number, mssLimit: number, now: number): TcpFlow {
   return {
-    index, gen, key, addr, fd, state: FlowState.Closed, flags: 0, mss: mssLimit, mssLimit,
+    index, gen, key, addr, inbound: false, fd, state: FlowState.Closed, flags: 0, mss: mssLimit, mssLimit,
     iss: 0, seqToTap: 0, seqMaxToTap: 0, seqAckFromTap: 0, finSeq: 0, recover: 0,
     wndFromTap: 0, wndFieldFromTap: 0, wsFromTap: 0, dupAcks: 0,
     seqFromTap: 0, seqAckToTap: 0, wndToTap: 0, wsToTap: OUR_WSCALE, gapSegs: 0, dupBurstAt: -1, sndbuf: 0, pending: [], pendingLen: 0,
     created: now, lastActivity: now, progressAt: now, retries: 0, deadline: 0,
+  };
+}
+
+const STATE_NAMES: Record<FlowState, string> = {
+  [FlowState.Connecting]: 'connecting',
+  [FlowState.SynAckSent]: 'syn-ack-sent',
+  [FlowState.SynSent]: 'syn-sent',
+  [FlowState.Established]: 'established',
+  [FlowState.Closed]: 'closed',
+};
+
+/** The state as the control socket names it: an established flow half-closed says which side ended. */
+export function flowStateName(f: TcpFlow): string {
+  if (f.state !== FlowState.Established) return STATE_NAMES[f.state];
+  const guestDone = (f.flags & Flag.TapFin) !== 0, hostDone = (f.flags & Flag.SockEof) !== 0;
+  if (guestDone && hostDone) return 'closing';
+  if (guestDone) return 'fin-from-guest';
+  return hostDone ? 'fin-from-host' : 'established';
+}
+
+/** A flow for the control socket's listing. */
+export function flowInfo(f: TcpFlow, now: number): FlowInfo {
+  return {
+    proto: 'tcp',
+    dir: f.inbound ? 'in' : 'out',
+    path: 'tap',
+    guest: endpoint(formatIp(f.addr.guest), f.addr.guestPort),
+    remote: endpoint(formatIp(f.addr.remote), f.addr.remotePort),
+    state: flowStateName(f),
+    ageMs: Math.max(0, Math.round(now - f.created)),
+    idleMs: Math.max(0, Math.round(now - f.lastActivity)),
+    /** guest bytes waiting for room in the socket */
+    queued: f.pendingLen,
+    /** bytes sent to the guest and not acknowledged yet */
+    inFlight: seqDiff(f.seqToTap, f.seqAckFromTap),
   };
 }
 

@@ -35,17 +35,17 @@
  */
 import { readFileSync } from 'node:fs';
 import { constants as C, native, type MmsgDatagram, type SockErr } from '../../native/index.js';
-import type { Actor, ActorEnv, Sender } from '../../runtime/actor.js';
+import { endpoint, type Actor, type ActorEnv, type FlowInfo, type Sender } from '../../runtime/actor.js';
 import type { Msg } from '../../runtime/channel.js';
 import { Proto } from '../../runtime/epoll-ref.js';
 import { FrameClass, FrameClassifier, FrameKind, L4Kind, Verdict } from '../../protocol/classify.js';
 import { isMacMulticast, parseMac } from '../../protocol/eth.js';
 import { buildUdp4, buildUdp6, Headroom, type EthParams } from '../../protocol/frame.js';
-import { ipv4ToU32, isIpv6LinkLocal, isIpv6Unspecified, parseIpv4, parseIpv6 } from '../../protocol/addr.js';
+import { formatIp, ipv4ToU32, isIpv6LinkLocal, isIpv6Unspecified, parseIpv4, parseIpv6 } from '../../protocol/addr.js';
 import { RESOLV_CONF, parseResolvConf, planDns, isLoopbackAddress, type DnsPlan } from '../../ns/resolv.js';
 import { TapWriter } from '../common/tap-writer.js';
 import { guestAddrOf } from '../tap/guest-addr.js';
-import { FlowTable, flowKey, timeoutsFromEnv, type Flow } from './state.js';
+import { FlowTable, flowKey, timeoutsFromEnv, udpFlowState, type Flow } from './state.js';
 import { guestViewOfPeer, makeAddressMap, outboundTarget, type AddressMap, type Family } from './mapping.js';
 import { autoListeners, listenKey, staticListeners, udpForwardPlan, type ListenSpec, type UdpForwardPlan } from './forward.js';
 import { autoPorts } from '../common/procnet.js';
@@ -572,6 +572,21 @@ class UdpActor implements Actor {
     this.#nsWaiters.delete(id);
     if (waiter) return waiter(msg, fds);
     for (const fd of fds) native.close(fd, true);
+  }
+
+  flows(max: number): FlowInfo[] {
+    const now = Date.now();
+    const out: FlowInfo[] = [];
+    for (const f of this.#flows.all()) {
+      if (out.length >= max) return out;
+      const d = f.data;
+      out.push({
+        proto: 'udp', dir: d.fd >= 0 ? 'out' : 'in', path: 'tap',
+        guest: endpoint(formatIp(d.guest), d.guestPort), remote: endpoint(formatIp(d.remote), d.remotePort),
+        state: udpFlowState(f), idleMs: now - f.lastMs, expiresInMs: Math.max(0, this.#flows.deadline(f) - now),
+      });
+    }
+    return out.concat(this.#loop.flows(max - out.length, now));
   }
 
   // --- expiry ----------------------------------------------------------------------------------

@@ -33,14 +33,14 @@
  *   drop:splice-REASON. Never throws on what peers send.
  */
 import { constants as C, native, ErrnoError, type MmsgDatagram } from '../../native/index.js';
-import type { ActorEnv } from '../../runtime/actor.js';
+import { endpoint, type ActorEnv, type FlowInfo } from '../../runtime/actor.js';
 import type { Msg } from '../../runtime/channel.js';
 import { Proto } from '../../runtime/epoll-ref.js';
 import { hostUdpPorts, readProcText } from '../common/procnet.js';
 import { isLoopbackPeer, loopbackOf, spliceEnabled } from '../splice/state.js';
 import { listenKey, type ListenSpec } from './forward.js';
 import { DatagramQueue, listenerDiff, mirrorListeners, spliceKey, udpOutPlan, type SpliceDir, type UdpOutPlan } from './splice-flows.js';
-import { FlowTable, timeoutsFromEnv, type Flow } from './state.js';
+import { FlowTable, timeoutsFromEnv, udpFlowState, type Flow } from './state.js';
 
 const RX_SLOTS = 16;
 const SLOT = 65536;
@@ -131,6 +131,25 @@ export class LoopbackPath {
     if (this.#plan.kind === 'none') return;
     this.#tick();
     this.#timers.push(setInterval(() => this.#tick(), TICK_MS));
+  }
+
+  /** The spliced flows for the control socket (at most `max`). */
+  flows(max: number, now: number): FlowInfo[] {
+    const out: FlowInfo[] = [];
+    for (const f of this.#flows.all()) {
+      if (out.length >= max) break;
+      const d = f.data;
+      const loopback = d.family === 4 ? '127.0.0.1' : '::1';
+      // -u: a host sender to the namespace's loopback; -U: a namespace sender to the host's loopback
+      const [guest, remote] = d.dir === 'in'
+        ? [endpoint(loopback, d.target), endpoint(d.peerAddr, d.peerPort)]
+        : [endpoint(d.peerAddr, d.peerPort), endpoint(loopback, d.target)];
+      out.push({
+        proto: 'udp', dir: d.dir, path: 'splice', guest, remote, state: d.fd < 0 ? 'opening' : udpFlowState(f),
+        idleMs: now - f.lastMs, expiresInMs: Math.max(0, this.#flows.deadline(f) - now),
+      });
+    }
+    return out;
   }
 
   /** Whether a datagram from `addr` on a -u listener takes this path. */

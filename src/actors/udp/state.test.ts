@@ -1,5 +1,5 @@
 import test from 'ava';
-import { DEFAULT_TIMEOUTS, FlowTable, flowKey, timeoutsFromEnv, UDP_TIMEOUT_BOTH_WAYS_MS, UDP_TIMEOUT_ONE_WAY_MS } from './state.js';
+import { DEFAULT_TIMEOUTS, FlowTable, flowKey, timeoutsFromEnv, udpFlowState, UDP_TIMEOUT_BOTH_WAYS_MS, UDP_TIMEOUT_ONE_WAY_MS } from './state.js';
 
 const A4 = new Uint8Array([10, 0, 2, 15]);
 const B4 = new Uint8Array([10, 0, 2, 2]);
@@ -74,4 +74,13 @@ test('expired() reports without removing', (t) => {
 test('test-only timeouts from the environment; malformed values give the defaults', (t) => {
   t.deepEqual(timeoutsFromEnv('1500,3000'), { oneWayMs: 1500, bothWaysMs: 3000 });
   for (const bad of [undefined, '', '1500', 'a,b', '0,10', '-1,5', '1,2,3']) t.deepEqual(timeoutsFromEnv(bad), DEFAULT_TIMEOUTS, String(bad));
+});
+
+test('udpFlowState: which ways datagrams went', (t) => {
+  const table = new FlowTable<null>();
+  const f = table.add('a', null, 'guest', 0)!;
+  t.is(udpFlowState(f), 'from-guest');
+  table.touch(f, 'host', 1);
+  t.is(udpFlowState(f), 'both-ways');
+  t.is(udpFlowState(table.add('b', null, 'host', 0)!), 'from-host');
 });

@@ -56,6 +56,12 @@ export function flowKey(
   return s;
 }
 
+/** Which ways datagrams went through a flow, as the control socket names it. */
+export function udpFlowState(f: Flow<unknown>): 'both-ways' | 'from-guest' | 'from-host' {
+  if (f.fromGuest && f.fromHost) return 'both-ways';
+  return f.fromGuest ? 'from-guest' : 'from-host';
+}
+
 export class FlowTable<T> {
   readonly #slots: (Flow<T> | null)[] = [];
   readonly #gens: number[] = [];
