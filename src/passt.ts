@@ -154,7 +154,7 @@ export async function runPasst(cfg: Config): Promise<number> {
     cleanup.unshift(() => logCounters(router, log));
     await router.start();
     if (cfg.actors.control !== null) {
-      const control = await startControl(cfg.actors.control, routerControl(router), log);
+      const control = await startControl(cfg.actors.control, routerControl(router, cfg), log);
       cleanup.unshift(() => control.close());
     }
     return await serve(cfg, router, log, { inherited, listener, banner: bannerLines(listener?.path ?? null, net) }, stopSignal, cleanup);

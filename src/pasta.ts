@@ -190,7 +190,7 @@ export async function runPasta(cfg: Config, target: PastaTarget): Promise<number
     if (target.kind === 'spawn' && !cfg.disabled.icmp) await enablePingSockets(ns, log);
     router.addKeptFd(tap.fd, Proto.Tap, 0, 0, EPOLLIN | EPOLLRDHUP | EPOLLET);
     if (cfg.actors.control !== null) {
-      const control = await startControl(cfg.actors.control, routerControl(router), log);
+      const control = await startControl(cfg.actors.control, routerControl(router, cfg), log);
       cleanup.unshift(() => control.close());
     }
     if (cfg.pidFile !== null) writeFileSync(cfg.pidFile, `${process.pid}\n`);

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { background, exitWithin, tempDir, waitFor, run } from './helpers.js';
 import { allowPingSockets } from './services-lib.js';
+import { echoPeers, peer as udpPeer } from './udp-lib.js';
 import { echoServer, fdCount, listening, somePort, startWorld, type TcpWorld } from './tcp-lib.js';
 
 /** Sends request lines on one connection; resolves with the parsed reply lines. */
@@ -63,7 +64,7 @@ test.serial('--control: actors, counters, bad requests; the socket is 0600 and r
   const path = join(tempDir(t, 'control-'), 'ctl.sock');
   const w = await startWorld(t, ['--control', path]);
   t.is(lstatSync(path).mode & 0o777, 0o600);
-  const [actors, counters, bad, notYet] = await ask(path, '{"cmd":"actors"}', '{"cmd":"counters"}', 'garbage', '{"cmd":"forward"}');
+  const [actors, counters, bad, forwards] = await ask(path, '{"cmd":"actors"}', '{"cmd":"counters"}', 'garbage', '{"cmd":"forward"}');
   t.true(actors!.ok === true, JSON.stringify(actors));
   const list = actors!.actors as { name: string; pid: number; ready: boolean }[];
   t.deepEqual(list.map((a) => a.name).sort(), ['icmp', 'splice', 'tap', 'tcp', 'udp']);
@@ -71,7 +72,7 @@ test.serial('--control: actors, counters, bad requests; the socket is 0600 and r
   t.true(counters!.ok === true);
   t.true(typeof (counters!.counters as Record<string, unknown>)['tap'] === 'object');
   t.like(bad, { ok: false });
-  t.deepEqual(notYet, { ok: false, error: '"forward" is not supported yet' });
+  t.like(forwards, { ok: true, forward: { t: { mode: 'auto' }, u: { mode: 'auto' }, T: { mode: 'auto' }, U: { mode: 'auto' } } }, 'pasta\'s defaults');
   await w.stop();
   t.throws(() => lstatSync(path), undefined, 'the socket is removed at exit');
 });
@@ -110,6 +111,44 @@ test.serial('--control flows: TCP (tap path and spliced), UDP and ICMP flows, wi
   t.regex(String(sp?.remote), /^127\.0\.0\.1:\d+$/, 'from the host\'s loopback client');
   const one = (await ask(path, '{"cmd":"flows","actor":"tcp","max":1}'))[0]!;
   t.is((one.flows as Listed)['tcp']!.length, 1);
+  await w.stop();
+});
+
+test.serial('--control forward: -t, -u, -T and -U changed at run time open and close listeners; a restarted actor keeps the change', async (t) => {
+  const path = join(tempDir(t, 'control-'), 'ctl.sock');
+  const [tport, uport, hport, huport] = [somePort(), somePort(), somePort(), somePort()];
+  const w = await startWorld(t, ['--control', path, '-t', 'none', '-u', 'none', '-T', 'none', '-U', 'none'], { splice: true });
+  const { hostAddr4, remote4 } = w.topo;
+  await echoServer(t, w.guestArgv, '0.0.0.0', tport, 60);
+  const udpEcho = await udpPeer(t, w.guestArgv, ['echo', '4', '0.0.0.0', String(uport), '60']);
+  await listening(t, w.topo.host, ['socat', `TCP-LISTEN:${hport},bind=127.0.0.1,reuseaddr,fork`, 'SYSTEM:echo host-side'], hport);
+  const fromRemote = () => run('ip', ['netns', 'exec', w.topo.upstream, 'sh', '-c', `echo hi | socat -t 3 -T 5 - TCP:${hostAddr4}:${tport}`], 15_000).stdout.trim();
+  const udpFromRemote = () => run('ip', ['netns', 'exec', w.topo.upstream, 'sh', '-c', `printf ping | socat -t 1 -T 3 - UDP:${hostAddr4}:${uport},bind=${remote4}`], 15_000).stdout;
+  const toHost = () => w.inGuest(`socat -T 5 - TCP:127.0.0.1:${hport} </dev/null`).stdout.trim();
+  await udpPeer(t, w.topo.inHost, ['echo', '4', '127.0.0.1', String(huport), '60']);
+  const udpToHost = () => w.inGuest(`printf ping | socat -t 1 -T 3 - UDP:127.0.0.1:${huport}`).stdout;
+  const until = async (what: string, f: () => boolean) => waitFor(what, f, 10_000, 200);
+  t.is(fromRemote(), '', 'nothing forwarded at start');
+  t.is(toHost(), '');
+  t.is(udpToHost(), '');
+  const set = await ask(path, JSON.stringify({ cmd: 'forward', t: String(tport), u: String(uport), T: String(hport), U: String(huport) }));
+  t.like(set[0], { ok: true, forward: { t: { mode: 'spec' }, u: { mode: 'spec' }, T: { mode: 'spec' }, U: { mode: 'spec' } } });
+  await until('-t forwarded', () => fromRemote() === 'hi');
+  t.is(spliced(w, tport), 'hi', '-t from the host\'s loopback: spliced');
+  await until('-u forwarded', () => udpFromRemote() === 'ping');
+  await until('the guest\'s UDP server saw the remote peer', () => echoPeers(udpEcho).some((p) => p.addr === remote4));
+  await until('-T forwarded', () => toHost() === 'host-side');
+  await until('-U forwarded', () => udpToHost() === 'ping');
+  // the tcp actor restarted: its new incarnation starts with the changed -t
+  t.like((await ask(path, '{"cmd":"restart","actor":"tcp"}'))[0], { ok: true });
+  await until('-t still forwarded after a restart of the tcp actor', () => fromRemote() === 'hi');
+  t.like((await ask(path, '{"cmd":"forward","t":"none","u":"none","T":"none","U":"none"}'))[0], { ok: true, forward: { t: { mode: 'none' } } });
+  await until('-t no longer forwarded', () => fromRemote() === '');
+  await until('-u no longer forwarded', () => udpFromRemote() === '');
+  await until('-T no longer forwarded', () => toHost() === '');
+  await until('-U no longer forwarded', () => udpToHost() === '');
+  const bad = (await ask(path, '{"cmd":"forward","t":"99999"}'))[0]!;
+  t.like(bad, { ok: false, error: "invalid port specification '99999' for -t" });
   await w.stop();
 });
 

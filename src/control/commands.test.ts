@@ -1,8 +1,12 @@
 import test from 'ava';
-import { handleLine, MAX_REQUEST, type ActorStatus, type ControlDeps } from './commands.js';
+import { applyForwardChange, handleLine, MAX_REQUEST, type ActorStatus, type ControlDeps, type ForwardChange } from './commands.js';
+import { defaultConfig, type Mode } from '../config/config.js';
+import type { PortForward } from '../config/portspec.js';
 import type { ActorName, FlowInfo } from '../runtime/actor.js';
 
-function deps(): ControlDeps & { restarted: ActorName[] } {
+function deps(mode: Mode = 'pasta'): ControlDeps & { restarted: ActorName[]; changes: ForwardChange[] } {
+  let fwd = defaultConfig(mode).forward;
+  const changes: ForwardChange[] = [];
   const status: ActorStatus[] = [
     { name: 'tap', pid: 10, ready: true, restarts: 0, resets: 0 },
     { name: 'tcp', pid: 11, ready: true, restarts: 2, resets: 0 },
@@ -10,6 +14,13 @@ function deps(): ControlDeps & { restarted: ActorName[] } {
   const restarted: ActorName[] = [];
   return {
     restarted,
+    changes,
+    mode,
+    forward: () => fwd,
+    setForward: async (change) => {
+      changes.push(change);
+      fwd = applyForwardChange(fwd, change);
+    },
     actors: () => status,
     counters: async (name) => {
       if (name === 'udp') throw new Error('actor udp is not running');
@@ -37,7 +48,7 @@ test('actors, counters (all or one), help', async (t) => {
   t.deepEqual(await handleLine('{"cmd":"counters"}', d), { ok: true, counters: { tap: { a: 1 }, tcp: { b: 2 } } });
   t.deepEqual(await handleLine('{"cmd":"counters","actor":"icmp"}', d), { ok: true, counters: { icmp: { 'icmp-frames': 1 } } });
   t.deepEqual(await handleLine('{"cmd":"counters","actor":"udp"}', d), { ok: false, error: 'actor udp is not running' });
-  t.like(await handleLine('{"cmd":"help"}', d), { ok: true, commands: ['actors', 'counters', 'flows', 'restart', 'help'] });
+  t.like(await handleLine('{"cmd":"help"}', d), { ok: true, commands: ['actors', 'counters', 'flows', 'forward', 'restart', 'help'] });
 });
 
 test('restart: by name, answered with the new pid once ready', async (t) => {
@@ -56,7 +67,7 @@ test('bad requests get an error reply, never a throw', async (t) => {
     t.false(r.ok, line.slice(0, 40));
     t.is(typeof r.error, 'string');
   }
-  t.regex(String((await handleLine('{"cmd":"frobnicate"}', d)).error), /known: actors, counters, flows, restart, help/);
+  t.regex(String((await handleLine('{"cmd":"frobnicate"}', d)).error), /known: actors, counters, flows, forward, restart, help/);
 });
 
 test('flows: every flow actor that answers, or one; at most max each; bad max refused', async (t) => {
@@ -74,7 +85,39 @@ test('flows: every flow actor that answers, or one; at most max each; bad max re
   t.like(await handleLine('{"cmd":"flows","actor":"nope"}', d), { ok: false });
 });
 
-test('forward is refused by name until built', async (t) => {
+test('forward: the current forwards; SPECs parsed as on the command line; UDP stops following TCP once given', async (t) => {
   const d = deps();
-  t.deepEqual(await handleLine('{"cmd":"forward","tcp":"8080"}', d), { ok: false, error: '"forward" is not supported yet' });
+  t.like(await handleLine('{"cmd":"forward"}', d), { ok: true, forward: { t: { mode: 'auto' }, u: { mode: 'auto' }, T: { mode: 'auto' }, U: { mode: 'auto' } } });
+  const r = await handleLine('{"cmd":"forward","t":["8080","127.0.0.1/9000-9001:90-91"],"T":"none"}', d);
+  t.like(r, { ok: true, forward: { T: { mode: 'none' }, u: { mode: 'auto' } } });
+  t.deepEqual((r.forward as Record<string, PortForward>)['t'], {
+    mode: 'spec',
+    ranges: [
+      { first: 8080, last: 8080, target: 8080, addr: null, ifname: null },
+      { first: 9000, last: 9001, target: 90, addr: '127.0.0.1', ifname: null },
+    ],
+  });
+  t.true(d.forward().udpInFollowsTcp, 'u not given: UDP still follows TCP');
+  await handleLine('{"cmd":"forward","u":"53"}', d);
+  t.false(d.forward().udpInFollowsTcp);
+  t.true(d.forward().udpOutFollowsTcp);
+  t.is(d.changes.length, 2);
+});
+
+test('forward: bad requests change nothing', async (t) => {
+  const d = deps();
+  for (const line of [
+    '{"cmd":"forward","t":"70000"}', '{"cmd":"forward","t":"all"}', '{"cmd":"forward","T":"127.0.0.1/80"}',
+    '{"cmd":"forward","t":[]}', '{"cmd":"forward","t":8080}', '{"cmd":"forward","x":"80"}', '{"cmd":"forward","t":"80","u":"80-"}',
+  ]) {
+    const r = await handleLine(line, d);
+    t.false(r.ok, line);
+    t.is(typeof r.error, 'string');
+  }
+  t.is(d.changes.length, 0);
+  t.regex(String((await handleLine('{"cmd":"forward","t":"70000"}', d)).error), /invalid port specification '70000' for -t/);
+  const passt = deps('passt');
+  t.like(await handleLine('{"cmd":"forward","U":"53"}', passt), { ok: false, error: '-U exists in pasta mode only' });
+  t.deepEqual(Object.keys((await handleLine('{"cmd":"forward"}', passt)).forward as object), ['t', 'u']);
+  t.like(await handleLine('{"cmd":"forward","t":"all"}', passt), { ok: true, forward: { t: { mode: 'all' } } });
 });

@@ -13,11 +13,20 @@
  *                                       proto, dir, path, guest, remote, state, ...), at most `max` per
  *                                       actor (default 10000; `"max":N` in the request, 1 to 100000)
  *   {"cmd":"flows","actor":"tcp"}     → one actor's
+ *   {"cmd":"forward"}                 → {"ok":true,"forward":{"t":{mode,ranges},"u":..,"T":..,"U":..}}
+ *   {"cmd":"forward","t":"8080,9000:90","U":"none"}
+ *                                     → the port forwards replaced at run time, then as above. Each key is
+ *                                       an option letter (-T and -U: pasta only); its value a SPEC, or a
+ *                                       list of SPECs as several options would give, parsed exactly as
+ *                                       the command line's. Listeners of ports no longer forwarded are
+ *                                       closed (their connections stay), new ones opened; with "u" (or
+ *                                       "U") absent UDP keeps following TCP if it did at start.
  *   {"cmd":"help"}                    → {"ok":true,"commands":[...]}
- * Anything else: {"ok":false,"error":"..."}; never a crash, never a closed connection. `forward`
- * (changing port forwards at run time) is refused by name until built.
+ * Anything else: {"ok":false,"error":"..."}; never a crash, never a closed connection.
  */
 import { ACTOR_NAMES, type ActorName, type FlowInfo } from '../runtime/actor.js';
+import type { ForwardConfig, Mode } from '../config/config.js';
+import { portForwardFromSpecs, type PortForward } from '../config/portspec.js';
 
 export interface ActorStatus {
   name: ActorName;
@@ -35,7 +44,23 @@ export interface ControlDeps {
   allCounters(): Promise<Record<string, Record<string, number>>>;
   restart(name: ActorName): Promise<void>;
   flows(name: ActorName, max: number): Promise<FlowInfo[]>;
+  /** pasta or passt: which options exist and which keywords a SPEC may use */
+  mode: Mode;
+  forward(): ForwardConfig;
+  /** Replaces these forwards (the actors reconcile their listeners); resolves once they were told. */
+  setForward(change: ForwardChange): Promise<void>;
 }
+
+export type ForwardChange = Partial<Pick<ForwardConfig, 'tcpIn' | 'udpIn' | 'tcpOut' | 'udpOut'>>;
+
+/** The option letters `forward` takes, their field, and whether a SPEC may bind an address. */
+const FORWARD_KEYS = {
+  t: { field: 'tcpIn', allowBind: true, pastaOnly: false },
+  u: { field: 'udpIn', allowBind: true, pastaOnly: false },
+  T: { field: 'tcpOut', allowBind: false, pastaOnly: true },
+  U: { field: 'udpOut', allowBind: false, pastaOnly: true },
+} as const;
+type ForwardKey = keyof typeof FORWARD_KEYS;
 
 /** The actors that carry flows. */
 export const FLOW_ACTORS: readonly ActorName[] = ['tcp', 'udp', 'icmp', 'splice'];
@@ -44,8 +69,7 @@ const FLOWS_MAX_LIMIT = 100_000;
 
 export type Reply = Record<string, unknown> & { ok: boolean };
 
-const COMMANDS = ['actors', 'counters', 'flows', 'restart', 'help'];
-const NOT_YET = new Set(['forward']);
+const COMMANDS = ['actors', 'counters', 'flows', 'forward', 'restart', 'help'];
 /** The longest request line taken (a longer one is refused). */
 export const MAX_REQUEST = 64 * 1024;
 
@@ -63,6 +87,7 @@ export async function handleLine(line: string, deps: ControlDeps): Promise<Reply
   if (typeof req !== 'object' || req === null || Array.isArray(req)) return fail('a request is a JSON object');
   const { cmd, actor, max } = req as { cmd?: unknown; actor?: unknown; max?: unknown };
   if (typeof cmd !== 'string') return fail('missing "cmd"');
+  if (cmd === 'forward') return forward(req as Record<string, unknown>, deps);
   return run(cmd, actor, max, deps);
 }
 
@@ -79,7 +104,6 @@ async function run(cmd: string, actor: unknown, max: unknown, deps: ControlDeps)
     case 'flows':
       return flows(actor, max, deps);
     default:
-      if (NOT_YET.has(cmd)) return fail(`"${cmd}" is not supported yet`);
       return fail(`unknown command "${cmd}" (known: ${COMMANDS.join(', ')})`);
   }
 }
@@ -118,6 +142,44 @@ async function flows(actor: unknown, maxField: unknown, deps: ControlDeps): Prom
   // every actor that answers; one not running (being restarted, or not started in this mode) is left out
   await Promise.all(names.map(async (n) => deps.flows(n!, max).then((f) => void (out[n!] = f), () => undefined)));
   return { ok: true, flows: out, max };
+}
+
+/** The forwards after a change: UDP stops following TCP in the direction it is given for. */
+export function applyForwardChange(now: ForwardConfig, change: ForwardChange): ForwardConfig {
+  return {
+    ...now,
+    ...change,
+    udpInFollowsTcp: now.udpInFollowsTcp && change.udpIn === undefined,
+    udpOutFollowsTcp: now.udpOutFollowsTcp && change.udpOut === undefined,
+  };
+}
+
+function forwardReply(deps: ControlDeps): Reply {
+  const f = deps.forward();
+  const out: Record<string, PortForward> = {};
+  for (const [key, { field, pastaOnly }] of Object.entries(FORWARD_KEYS)) if (!pastaOnly || deps.mode === 'pasta') out[key] = f[field];
+  return { ok: true, forward: out };
+}
+
+async function forward(req: Record<string, unknown>, deps: ControlDeps): Promise<Reply> {
+  const change: ForwardChange = {};
+  for (const [key, value] of Object.entries(req)) {
+    if (key === 'cmd') continue;
+    if (!(key in FORWARD_KEYS)) return fail(`"forward" takes the option letters t, u, T, U (got "${key}")`);
+    const { field, allowBind, pastaOnly } = FORWARD_KEYS[key as ForwardKey];
+    if (pastaOnly && deps.mode !== 'pasta') return fail(`-${key} exists in pasta mode only`);
+    const specs = typeof value === 'string' ? [value] : value;
+    if (!Array.isArray(specs) || specs.length === 0 || !specs.every((x) => typeof x === 'string')) {
+      return fail(`"${key}": a SPEC, or a non-empty list of SPECs`);
+    }
+    try {
+      change[field] = portForwardFromSpecs(specs as string[], { option: `-${key}`, mode: deps.mode, allowBind }, 'none');
+    } catch (e) {
+      return fail(e instanceof Error ? e.message : String(e));
+    }
+  }
+  if (Object.keys(change).length > 0) await deps.setForward(change);
+  return forwardReply(deps);
 }
 
 async function restart(actor: unknown, deps: ControlDeps): Promise<Reply> {

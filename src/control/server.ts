@@ -6,7 +6,8 @@
  */
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { handleLine, MAX_REQUEST, type ControlDeps } from './commands.js';
+import { applyForwardChange, handleLine, MAX_REQUEST, type ControlDeps } from './commands.js';
+import type { Config } from '../config/config.js';
 import type { Logger } from '../runtime/log.js';
 import type { Router } from '../actors/router/router.js';
 
@@ -75,13 +76,22 @@ async function answer(sock: Socket, line: string, deps: ControlDeps, log: Logger
   if (!sock.destroyed) sock.write(`${JSON.stringify(reply)}\n`);
 }
 
-/** The control socket's view of the router. */
-export function routerControl(router: Router): ControlDeps {
+/**
+ * The control socket's view of the router. `cfg` is the configuration actors are started with: a
+ * forward changed here is what a restarted actor starts with too.
+ */
+export function routerControl(router: Router, cfg: Config): ControlDeps {
   return {
     actors: () => router.actorStatus(),
     counters: (name) => router.counters(name),
     allCounters: () => router.allCounters(),
     flows: (name, max) => router.flows(name, max),
     restart: (name) => router.resetActors([name]),
+    mode: cfg.mode,
+    forward: () => cfg.forward,
+    setForward: async (change) => {
+      cfg.forward = applyForwardChange(cfg.forward, change);
+      router.setForward(cfg.forward);
+    },
   };
 }

@@ -23,6 +23,7 @@ import { summarize } from '../../runtime/trace.js';
 import { holdInShared, newOwnedFdsBitmap, ownedFdsOf } from '../../runtime/owned-fds.js';
 import type { Channel, Msg } from '../../runtime/channel.js';
 import { ACTOR_NAMES, type ActorName, type FlowInfo } from '../../runtime/actor.js';
+import type { ForwardConfig } from '../../config/config.js';
 import type { ActorConfig } from '../../runtime/actor-config.js';
 import { Proto, decodeRef, protoName, refHi, refLo, refToBigInt } from '../../runtime/epoll-ref.js';
 import type { Logger } from '../../runtime/log.js';
@@ -439,6 +440,17 @@ export class Router {
         resolve(answer);
       });
     });
+  }
+
+  /**
+   * New port forwards (the control socket's `forward`): the actors that listen for them reconcile their
+   * listeners. Actors started later get them with their configuration (the caller updated it).
+   */
+  setForward(forward: ForwardConfig): void {
+    for (const name of ['tcp', 'udp', 'splice'] as const) {
+      const slot = this.#slots.get(name);
+      if (slot?.inc) this.#send(slot, { t: 'set-forward', forward });
+    }
   }
 
   /** Asks an actor for its counters. */

@@ -53,6 +53,8 @@ import { autoListeners, listenKey, staticListeners, type Families, type ListenSp
 import { mirroredPorts } from './auto.js';
 import { readProcText } from '../common/procnet.js';
 import { SocketPool } from './pool.js';
+import type { ForwardConfig } from '../../config/config.js';
+import type { PortForward } from '../../config/portspec.js';
 
 /**
  * Pipe capacities asked with F_SETPIPE_SZ, largest first: beyond /proc/sys/fs/pipe-max-size (1 MiB)
@@ -117,22 +119,65 @@ class SpliceActor implements Actor {
   /** host ports held by the tcp actor's -t listeners (null: not heard yet) */
   #tcpPorts: Set<number> | null = null;
   #autoScanning = false;
+  #autoTimer: NodeJS.Timeout | undefined;
+  /** -T as it stands (the command line's, or the control socket's `forward`) */
+  #tcpOut: PortForward = { mode: 'none', ranges: [] };
+  /** static -T listeners wanted, and those whose namespace socket is on its way */
+  #staticWanted = new Set<string>();
+  readonly #staticPending = new Set<string>();
 
   constructor(env: ActorEnv) {
     this.#env = env;
     const { cli, mode } = env.config;
     this.#fam = { v4: cli.ipOnly !== 'ipv6', v6: cli.ipOnly !== 'ipv4' };
     if (mode !== 'pasta' || cli.disabled.tcp) return;
-    if (spliceEnabled(mode, cli.disabled.splice) && cli.forward.tcpIn.mode !== 'none') {
+    this.#forwardIs(cli.forward, true);
+  }
+
+  /**
+   * The forwards as they stand (at start, or changed through the control socket): the socket pool is
+   * filled once -t forwards anything; static -T listeners are opened and closed to match (connections
+   * stay); -T auto starts (at start: once the tcp actor said which ports are its own) or stops.
+   */
+  #forwardIs(fwd: ForwardConfig, atStart: boolean): void {
+    const { cli, mode } = this.#env.config;
+    if (spliceEnabled(mode, cli.disabled.splice) && fwd.tcpIn.mode !== 'none') {
       if (this.#fam.v4) this.#pool.prefill(4);
       if (this.#fam.v6) this.#pool.prefill(6);
     }
-    for (const spec of staticListeners(cli.forward.tcpOut, this.#fam)) this.#openNsListener(spec, false);
-    if (cli.forward.tcpOut.mode === 'auto') this.#startAutoScan();
+    this.#tcpOut = fwd.tcpOut;
+    const wanted = staticListeners(fwd.tcpOut, this.#fam);
+    this.#staticWanted = new Set(wanted.map(listenKey));
+    for (const [id, l] of [...this.#listeners]) if (!l.auto && !this.#staticWanted.has(listenKey(l.spec))) this.#closeListener(id);
+    const open = new Set([...this.#listeners.values()].filter((l) => !l.auto).map((l) => listenKey(l.spec)));
+    for (const spec of wanted) {
+      const key = listenKey(spec);
+      if (!open.has(key) && !this.#staticPending.has(key)) this.#openNsListener(spec, false);
+    }
+    const auto = fwd.tcpOut.mode === 'auto';
+    if (auto && !this.#autoScanning) {
+      if (atStart) this.#startAutoScan();
+      else this.#tcpPortsAre(null);
+    }
+    if (!auto) this.#stopAutoScan();
+  }
+
+  #stopAutoScan(): void {
+    clearInterval(this.#autoTimer);
+    this.#autoTimer = undefined;
+    this.#autoScanning = false;
+    this.#autoWanted = new Set();
+    this.#autoRetryAt.clear();
+    for (const id of [...this.#autoOpen.values()]) this.#closeListener(id);
   }
 
   onMessage(from: Sender, msg: Msg, fds: number[]): void {
     if (msg.t === 'splice-accept' && fds.length === 1) return this.#accepted(msg, fds[0]!);
+    if (msg.t === 'set-forward' && from === 'router') {
+      const { cli, mode } = this.#env.config;
+      if (mode === 'pasta' && !cli.disabled.tcp) this.#forwardIs(msg.forward as ForwardConfig, false);
+      return;
+    }
     if (msg.t === 'ns-reply' && from === 'router') return this.#nsReply(msg, fds);
     for (const fd of fds) native.close(fd, true);
     if (msg.t === 'host-ports' && from === 'tcp' && Array.isArray(msg.ports)) this.#tcpPortsAre(msg.ports);
@@ -186,6 +231,7 @@ class SpliceActor implements Actor {
   stop(): void {
     this.#stopped = true;
     for (const t of this.#timers) clearTimeout(t);
+    clearInterval(this.#autoTimer);
     clearImmediate(this.#immediate);
     for (const c of this.#conns) if (c) this.#close(c, false);
     for (const fd of this.#opening) this.#closeHeld(fd);
@@ -283,11 +329,14 @@ class SpliceActor implements Actor {
 
   #openNsListener(spec: ListenSpec, auto: boolean): void {
     const key = listenKey(spec);
-    if (auto) this.#autoPending.add(key);
+    (auto ? this.#autoPending : this.#staticPending).add(key);
     this.#nsSocket(spec.family, (fd) => {
-      if (auto) this.#autoPending.delete(key);
+      (auto ? this.#autoPending : this.#staticPending).delete(key);
       if (fd === null) return this.#env.log.warn(`-T: no socket in the namespace for port ${spec.port}`);
-      if (this.#stopped || (auto && !this.#autoWanted.has(key))) return native.close(fd, true);
+      // no longer wanted (-T changed meanwhile), or already open (asked twice)
+      const wanted = auto ? this.#autoWanted.has(key) : this.#staticWanted.has(key);
+      const open = [...this.#listeners.values()].some((l) => l.auto === auto && listenKey(l.spec) === key);
+      if (this.#stopped || !wanted || open) return native.close(fd, true);
       try {
         native.setsockoptInt(fd, C.SOL_SOCKET, C.SO_REUSEADDR, 1);
         if (spec.family === 6) native.setsockoptInt(fd, C.IPPROTO_IPV6, C.IPV6_V6ONLY, 1);
@@ -323,7 +372,7 @@ class SpliceActor implements Actor {
     const tries = (this.#listenTries.get(spec) ?? 0) + 1;
     this.#listenTries.set(spec, tries);
     if (e instanceof ErrnoError && e.code === 'EADDRNOTAVAIL' && tries < LISTEN_TRIES) {
-      this.#timers.push(setTimeout(() => this.#openNsListener(spec, false), 1000));
+      this.#timers.push(setTimeout(() => this.#staticWanted.has(listenKey(spec)) && this.#openNsListener(spec, false), 1000));
       return;
     }
     this.#env.counters.add(`listen-failed:${codeOf(e)}`);
@@ -340,9 +389,9 @@ class SpliceActor implements Actor {
   #tcpPortsAre(ports: unknown[] | null): void {
     const first = !this.#autoScanning;
     if (ports !== null) this.#tcpPorts = new Set(ports.map(Number));
-    if (!first || this.#stopped || this.#env.config.cli.forward.tcpOut.mode !== 'auto') return;
+    if (!first || this.#stopped || this.#tcpOut.mode !== 'auto') return;
     this.#autoScanning = true;
-    this.#timers.push(setInterval(() => this.#autoScan(), AUTO_SCAN_MS));
+    this.#autoTimer = setInterval(() => this.#autoScan(), AUTO_SCAN_MS);
     this.#autoScan();
   }
 

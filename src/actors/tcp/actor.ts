@@ -23,6 +23,8 @@
  *   table, answers the guest's next segment on each old connection with a RST.
  */
 import { readFileSync } from 'node:fs';
+import type { ForwardConfig } from '../../config/config.js';
+import type { PortForward } from '../../config/portspec.js';
 import { performance } from 'node:perf_hooks';
 import { constants as C, native } from '../../native/index.js';
 import { FrameClass, FrameClassifier, FrameKind, L4Kind, Verdict, VerdictName } from '../../protocol/classify.js';
@@ -92,7 +94,8 @@ class TcpActor implements Actor {
   readonly #listenersById = new Map<number, Listener>();
   readonly #autoFailed = new Set<string>();
   readonly #nsWaiters = new Map<number, (data: string | null) => void>();
-  readonly #timers: NodeJS.Timeout[] = [];
+  /** -t auto's scan of the namespace's listening ports, while -t is auto */
+  #autoTimer: NodeJS.Timeout | undefined;
   /** the flow timer sweep, running only while there are flows */
   #ticker: NodeJS.Timeout | undefined;
   #nextId = 1;
@@ -114,9 +117,27 @@ class TcpActor implements Actor {
     this.#mss = { 4: Math.min(0xffff, net.mtu - 40), 6: Math.min(0xffff, net.mtu - 60) };
     this.#splice = spliceEnabled(env.config.mode, env.config.cli.disabled.splice);
     if (cli.disabled.tcp) return;
-    for (const s of staticListeners(cli.forward.tcpIn, this.#fam)) this.#openListener(s, false);
+    this.#forwardIs(cli.forward.tcpIn);
+  }
+
+  /**
+   * -t as it stands now (the command line's, or the control socket's `forward`): the static listeners
+   * wanted and not open are opened, the others closed (connections they accepted stay); auto scanning
+   * starts or stops (stopping closes the listeners it opened).
+   */
+  #forwardIs(fwd: PortForward): void {
+    const open = [...this.#listeners.values()].filter((l) => !l.auto).map((l) => listenKey(l.spec));
+    const { add, remove } = diffListeners(open, staticListeners(fwd, this.#fam));
+    for (const key of remove) this.#closeListener(key);
+    for (const spec of add) this.#openListener(spec, false);
+    const auto = fwd.mode === 'auto' && this.#env.config.mode === 'pasta';
+    if (auto && !this.#autoTimer) this.#startAutoScan();
+    if (!auto && this.#autoTimer) {
+      clearInterval(this.#autoTimer);
+      this.#autoTimer = undefined;
+      this.#applyAuto([]);
+    }
     this.#announcePorts();
-    if (cli.forward.tcpIn.mode === 'auto' && env.config.mode === 'pasta') this.#startAutoScan();
   }
 
   onMessage(from: Sender, msg: Msg, fds: number[]): void {
@@ -137,6 +158,9 @@ class TcpActor implements Actor {
         return;
       case 'guest-addr':
         return this.#guestAddressIs(msg);
+      case 'set-forward':
+        if (from === 'router' && !this.#env.config.cli.disabled.tcp) this.#forwardIs((msg.forward as ForwardConfig).tcpIn);
+        return;
       default:
         void from;
     }
@@ -163,7 +187,7 @@ class TcpActor implements Actor {
   }
 
   stop(): void {
-    for (const t of this.#timers) clearInterval(t);
+    clearInterval(this.#autoTimer);
     clearInterval(this.#ticker);
     this.#table.forEach((f) => this.#release(f, false));
     for (const l of this.#listeners.values()) native.close(l.fd, true);
@@ -450,7 +474,7 @@ class TcpActor implements Actor {
   // --- -t auto: follow the namespace's listening ports -----------------------------------------------
 
   #startAutoScan(): void {
-    this.#timers.push(setInterval(() => void this.#scan(), AUTO_SCAN_MS));
+    this.#autoTimer = setInterval(() => void this.#scan(), AUTO_SCAN_MS);
     void this.#scan();
   }
 
@@ -461,7 +485,7 @@ class TcpActor implements Actor {
       const texts = await Promise.all(PROC_FILES.map((p) => this.#nsRead(p)));
       const ports = new Set<number>();
       for (const t of texts) if (t !== null) listeningPorts(t, ports);
-      this.#applyAuto(autoListeners(ports, this.#fam));
+      if (this.#autoTimer) this.#applyAuto(autoListeners(ports, this.#fam)); // not turned off meanwhile
     } finally {
       this.#scanning = false;
     }

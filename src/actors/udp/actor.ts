@@ -48,6 +48,7 @@ import { guestAddrOf } from '../tap/guest-addr.js';
 import { FlowTable, flowKey, timeoutsFromEnv, udpFlowState, type Flow } from './state.js';
 import { guestViewOfPeer, makeAddressMap, outboundTarget, type AddressMap, type Family } from './mapping.js';
 import { autoListeners, listenKey, staticListeners, udpForwardPlan, type ListenSpec, type UdpForwardPlan } from './forward.js';
+import type { ForwardConfig } from '../../config/config.js';
 import { autoPorts } from '../common/procnet.js';
 import { buildUdpIcmpError, icmpForConnectError, icmpForSockErr, ICMP6_ERROR_MAX } from './icmp-error.js';
 import { openFlowSocket, openListener } from './sockets.js';
@@ -104,7 +105,9 @@ class UdpActor implements Actor {
   readonly #listenerByKey = new Map<string, Listener>();
   readonly #failedListens = new Set<string>();
   readonly #map: AddressMap;
-  readonly #plan: UdpForwardPlan;
+  #plan: UdpForwardPlan;
+  /** -u auto's scan of the namespace's bound ports, while -u is auto */
+  #scanTimer: NodeJS.Timeout | undefined;
   readonly #families: (4 | 6)[];
   readonly #disabled: boolean;
   readonly #eth: EthParams = { dst: new Uint8Array(6).fill(0xff), src: new Uint8Array(6) };
@@ -134,9 +137,9 @@ class UdpActor implements Actor {
     this.#guest6 = net.addr6 !== undefined ? parseIpv6(net.addr6) : null;
     this.#families = [...(this.#guest4 ? [4 as const] : []), ...(this.#guest6 ? [6 as const] : [])];
     this.#map = makeAddressMap({ ...net, mapGw: !cli.disabled.mapGw, dns: this.#dnsPlan(), hostOwn: hostAddresses(env) });
-    this.#plan = this.#disabled ? { kind: 'none' } : udpForwardPlan(cli.forward);
+    this.#plan = { kind: 'none' };
     this.#startTimers();
-    this.#startForwarding();
+    if (!this.#disabled) this.#forwardIs(udpForwardPlan(cli.forward));
     this.#loop = new LoopbackPath({
       env,
       hostListenerFd: (handle, gen) => this.#listenerFdOf(handle, gen),
@@ -151,6 +154,7 @@ class UdpActor implements Actor {
   onMessage(_from: Sender, msg: Msg, fds: number[]): void {
     if (msg.t === 'adopt-tap-writer' && fds[0] !== undefined) return this.#writer.adopt(fds[0]);
     if (msg.t === 'ns-reply') return this.#onNsReply(msg, fds);
+    if (msg.t === 'set-forward' && _from === 'router') return this.#setForward(msg.forward as ForwardConfig);
     for (const fd of fds) native.close(fd, true);
     switch (msg.t) {
       case 'frames':
@@ -178,6 +182,7 @@ class UdpActor implements Actor {
 
   stop(): void {
     for (const t of this.#timers) clearInterval(t);
+    clearInterval(this.#scanTimer);
     this.#loop.stop();
     for (const f of this.#flows.all()) this.#closeFlow(f);
     for (const l of this.#listeners) if (l) this.#closeListener(l);
@@ -185,6 +190,12 @@ class UdpActor implements Actor {
   }
 
   // --- configuration ---------------------------------------------------------------------------
+
+  #setForward(fwd: ForwardConfig): void {
+    if (this.#disabled) return;
+    this.#forwardIs(udpForwardPlan(fwd));
+    this.#loop.forwardIs(fwd);
+  }
 
   #dnsPlan(): DnsPlan {
     const { cli, net } = this.#env.config;
@@ -204,11 +215,21 @@ class UdpActor implements Actor {
     this.#timers.push(setInterval(() => this.#expire(), sweepMs));
   }
 
-  #startForwarding(): void {
-    if (this.#plan.kind === 'static') this.#reconcileListeners(staticListeners(this.#plan, this.#families));
-    if (this.#plan.kind !== 'auto') return;
+  /**
+   * -u as it stands now (the command line's, or the control socket's `forward`; following -t when -u
+   * was never given): listeners opened and closed to match, auto scanning started or stopped.
+   */
+  #forwardIs(plan: UdpForwardPlan): void {
+    this.#plan = plan;
+    if (plan.kind !== 'auto' && this.#scanTimer) {
+      clearInterval(this.#scanTimer);
+      this.#scanTimer = undefined;
+    }
+    if (plan.kind === 'static') this.#reconcileListeners(staticListeners(plan, this.#families));
+    if (plan.kind === 'none') this.#reconcileListeners([]);
+    if (plan.kind !== 'auto') return;
     this.#scan();
-    this.#timers.push(setInterval(() => this.#scan(), SCAN_MS));
+    this.#scanTimer ??= setInterval(() => this.#scan(), SCAN_MS);
   }
 
   // --- guest to host ---------------------------------------------------------------------------
@@ -543,6 +564,7 @@ class UdpActor implements Actor {
     const paths = [...PROC_FILES.udp, ...(followTcp ? PROC_FILES.tcp : [])];
     void Promise.all(paths.map((p) => this.#readNsFile(p))).then((texts) => {
       this.#scanning = false;
+      if (this.#plan.kind !== 'auto' || this.#plan.followTcp !== followTcp) return; // changed meanwhile
       const udp = texts.slice(0, 2), tcp = texts.slice(2);
       this.#reconcileListeners(autoListeners(autoPorts({ udp, tcp }, followTcp), this.#families));
     });

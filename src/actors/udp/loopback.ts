@@ -39,6 +39,7 @@ import { Proto } from '../../runtime/epoll-ref.js';
 import { hostUdpPorts, readProcText } from '../common/procnet.js';
 import { isLoopbackPeer, loopbackOf, spliceEnabled } from '../splice/state.js';
 import { listenKey, type ListenSpec } from './forward.js';
+import type { ForwardConfig } from '../../config/config.js';
 import { DatagramQueue, listenerDiff, mirrorListeners, spliceKey, udpOutPlan, type SpliceDir, type UdpOutPlan } from './splice-flows.js';
 import { FlowTable, timeoutsFromEnv, udpFlowState, type Flow } from './state.js';
 
@@ -103,7 +104,9 @@ export class LoopbackPath {
   readonly enabled: boolean;
   readonly #d: LoopbackDeps;
   readonly #flows = new FlowTable<SpliceData>(timeoutsFromEnv(process.env[TIMEOUTS_ENV]));
-  readonly #plan: UdpOutPlan;
+  #plan: UdpOutPlan;
+  /** the -U listeners' reconciliation (and -U auto's scan), while -U forwards anything */
+  #tickTimer: NodeJS.Timeout | undefined;
   readonly #families: (4 | 6)[];
   readonly #rx = new Uint8Array(RX_SLOTS * SLOT);
   readonly #batch = new Map<SpliceFlow, MmsgDatagram[]>();
@@ -125,12 +128,26 @@ export class LoopbackPath {
     this.#families = [...(cli.ipOnly !== 'ipv6' ? [4 as const] : []), ...(cli.ipOnly !== 'ipv4' ? [6 as const] : [])];
     this.#plan = udpOutPlan(cli.forward.udpOut, this.enabled, this.#families);
     if (!this.enabled) return;
-    if (this.#plan.kind === 'static') this.#wanted = this.#plan.specs;
     const t = this.#flows.timeouts;
     this.#timers.push(setInterval(() => this.#expire(), Math.max(50, Math.min(1000, Math.floor(t.oneWayMs / 4)))));
-    if (this.#plan.kind === 'none') return;
+    this.#planIs(this.#plan);
+  }
+
+  /** -U changed at run time (the control socket's `forward`): listeners follow at once. */
+  forwardIs(fwd: ForwardConfig): void {
+    if (this.enabled && !this.#stopped) this.#planIs(udpOutPlan(fwd.udpOut, this.enabled, this.#families));
+  }
+
+  #planIs(plan: UdpOutPlan): void {
+    this.#plan = plan;
+    this.#wanted = plan.kind === 'static' ? plan.specs : [];
     this.#tick();
-    this.#timers.push(setInterval(() => this.#tick(), TICK_MS));
+    if (plan.kind === 'none') {
+      clearInterval(this.#tickTimer);
+      this.#tickTimer = undefined;
+    } else {
+      this.#tickTimer ??= setInterval(() => this.#tick(), TICK_MS);
+    }
   }
 
   /** The spliced flows for the control socket (at most `max`). */
@@ -423,6 +440,7 @@ export class LoopbackPath {
   stop(): void {
     this.#stopped = true;
     for (const t of this.#timers) clearInterval(t);
+    clearInterval(this.#tickTimer);
     for (const f of this.#flows.all()) this.#closeFlow(f);
     for (const l of [...this.#ns.values()]) this.#closeNsListener(l);
   }
