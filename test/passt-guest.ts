@@ -33,8 +33,10 @@ export interface ScenarioPorts {
 
 /** A console over a text that grows (a guest's output), keyed by `GUEST key value` lines. */
 export function consoleOf(text: () => string, ended: () => boolean, exited: Promise<number | null>): GuestConsole {
+  // complete lines only: the console arrives in pieces, and a line read before its end would be cut
+  // (a hash read as its first 61 digits, or empty); the last piece counts once the guest has ended
   const lines = (key: string) =>
-    text().split(/\r?\n/).flatMap((l) => {
+    text().split(/\r?\n/).slice(0, ended() ? undefined : -1).flatMap((l) => {
       const m = /GUEST (\S+) ?(.*)$/.exec(l);
       return m && m[1] === key ? [m[2]!.trim()] : [];
     });

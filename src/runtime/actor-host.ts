@@ -197,7 +197,8 @@ class Host {
     else this.#peerOwned.delete(peer);
     ch.onMessage((m, f) => {
       this.#trace('in', peer, m, f.length);
-      this.#actor?.onMessage(peer, m, f);
+      if (this.#actor) this.#actor.onMessage(peer, m, f);
+      else for (const fd of f) native.close(fd, true);
     });
     ch.onClose(() => {
       if (this.#links.get(peer) === ch) this.#links.delete(peer);
