@@ -38,7 +38,9 @@
  * - Counters: `flows-opened` (`flows-inbound` for -t, `flows-outbound` for -T), `flows-closed`,
  *   `flows-reset`, `bytes-in` (host -> namespace), `bytes-out`, `connect-error:ERRNO|CODE`,
  *   `error:CODE`, `ns-socket-error`, `pipe-error`, `stale-event`, `listeners-opened`, `listeners-closed`,
- *   `listen-failed:CODE`, `ns-socket-pooled` (namespace sockets taken from the pool), `connected-at-once`
+ *   `listen-failed:CODE`, `ns-socket-pooled` (namespace sockets taken from the pool at once),
+ *   `ns-socket-waited` (taken from the next batch: the pool was empty), `ns-socket-batches` (helper
+ *   requests for the pool), `connected-at-once`
  *   (loopback connects done within the call: no wait for EPOLLOUT).
  */
 import { constants as C, native, ErrnoError } from '../../native/index.js';
@@ -248,18 +250,18 @@ class SpliceActor implements Actor {
    * A TCP socket of the namespace: from the pool at once, else made by the helper (through the router);
    * null on failure.
    */
+  /** A namespace socket from the pool: at once, or from the next batch when a burst emptied it. */
   #nsSocket(family: 4 | 6, done: (fd: number | null) => void): void {
-    const pooled = this.#pool.take(family);
-    if (pooled !== undefined) {
-      this.#env.releaseFd(pooled);
-      this.#env.counters.add('ns-socket-pooled');
-      return done(pooled);
-    }
-    this.#nsRequest(family, 1, (fds) => done(fds?.[0] ?? null));
+    const atOnce = this.#pool.take(family, (fd) => {
+      if (fd !== null) this.#env.releaseFd(fd);
+      done(fd);
+    });
+    this.#env.counters.add(atOnce ? 'ns-socket-pooled' : 'ns-socket-waited');
   }
 
   /** Refills the pool with `count` sockets in one request; they are held until taken. */
   #askPool(family: 4 | 6, count: number): void {
+    this.#env.counters.add('ns-socket-batches');
     this.#nsRequest(family, count, (fds) => {
       if (this.#stopped) return fds?.forEach((fd) => native.close(fd, true));
       for (const fd of fds ?? []) this.#env.holdFd(fd);
