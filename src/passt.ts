@@ -148,6 +148,7 @@ export async function runPasst(cfg: Config): Promise<number> {
       log,
       actorConfig: actorConfigFor(cfg, host, net, logCfg),
       trace: cfg.actors.trace.includes('router'),
+    faults: cfg.actors.faults,
       tapWriters: false,
     });
     cleanup.unshift(() => router.stop());

@@ -176,6 +176,7 @@ export async function runPasta(cfg: Config, target: PastaTarget): Promise<number
     actorConfig: actorConfigFor(cfg, host, guestNetwork(cfg, host, plan), logCfg),
     nsRequest: (msg) => attaching.then((ns) => ns.request(msg)),
     trace: cfg.actors.trace.includes('router'),
+    faults: cfg.actors.faults,
   });
   const [attached, started] = await Promise.allSettled([attaching, router.start()]);
   const cleanup: (() => void | Promise<void>)[] = [() => logCounters(router, log), () => router.stop()];

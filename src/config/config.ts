@@ -6,6 +6,8 @@
  * case. `null` means "not given: derive it from the host at start-up" (passt's behaviour for addresses,
  * gateway, MAC, interfaces). Everything here is plain data: it crosses threads and processes as it is.
  */
+import type { ActorName } from '../runtime/actor.js';
+import type { FaultSpec } from '../runtime/faults.js';
 import { isIPv4, isIPv6 } from 'node:net';
 import type { PortForward } from './portspec.js';
 
@@ -130,6 +132,8 @@ export interface ActorsConfig {
   trace: TraceableActor[];
   /** --control: path of a control socket */
   control: string | null;
+  /** --fault ACTOR:SPEC: faults injected into an actor's frames (runtime/faults.ts) */
+  faults: Partial<Record<ActorName, FaultSpec>>;
 }
 
 export interface Config {
@@ -201,7 +205,7 @@ export function defaultConfig(mode: Mode): Config {
       udpOutFollowsTcp: true,
     },
     ns: { ifname: null, netnsOnly: false, noNetnsQuit: false, configNet: false, macAddr: null },
-    actors: { separateProcesses: false, trace: [], control: null },
+    actors: { separateProcesses: false, trace: [], control: null, faults: {} },
   };
 }
 

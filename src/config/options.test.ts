@@ -75,7 +75,7 @@ test('defaults common to both modes', (t) => {
     t.deepEqual(c.ip4, { address: null, prefixLen: null, gateway: null, outbound: null, outboundIf: null, dns: [], dnsForward: null });
     t.deepEqual(c.ip6, { address: null, gateway: null, outbound: null, outboundIf: null, dns: [], dnsForward: null });
     t.deepEqual(c.disabled, { tcp: false, udp: false, icmp: false, dhcp: false, ndp: false, dhcpv6: false, ra: false, mapGw: false, splice: false });
-    t.deepEqual(c.actors, { separateProcesses: false, trace: [], control: null });
+    t.deepEqual(c.actors, { separateProcesses: false, trace: [], control: null, faults: {} });
     t.is(c.macAddr, null);
     t.is(c.interface, null);
   }
@@ -136,6 +136,8 @@ const BOTH: Check[] = [
   [['--actors'], (c) => c.actors.separateProcesses, true],
   [['--trace-actors', 'tap,tcp', '--trace-actors', 'tcp,router'], (c) => c.actors.trace, ['tap', 'tcp', 'router']],
   [['--control', '/run/pa.ctl'], (c) => c.actors.control, '/run/pa.ctl'],
+  [['--fault', 'tcp:drop=0.5,seed=3', '--fault', 'udp:dup=0.1', '--fault', 'tcp:corrupt=0.25'], (c) => [c.actors.faults.tcp?.drop, c.actors.faults.tcp?.corrupt, c.actors.faults.udp?.dup],
+    [0, 0.25, 0.1]],
 ];
 
 const PASTA_ONLY: Check[] = [

@@ -16,6 +16,8 @@
  * Which options the rest of the program implements is IMPLEMENTED_OPTIONS (one place, flipped one by one);
  * `unsupportedOptionsUsed()` lists the others the user gave.
  */
+import { ACTOR_NAMES, isActorName } from '../runtime/actor.js';
+import { parseFaultSpec } from '../runtime/faults.js';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { isIPv4, isIPv6 } from 'node:net';
@@ -143,6 +145,7 @@ export const IMPLEMENTED_OPTIONS: ReadonlySet<string> = new Set([
   'no-map-gw',
   'no-splice',
   'control',
+  'fault',
   'socket',
   'one-off',
   'fd',
@@ -324,6 +327,18 @@ function applyTraceActors(d: Draft, value: string, opt: string): void {
       throw new UsageError(`unknown actor '${name}' for ${opt} (known: ${TRACEABLE_ACTORS.join(', ')})`);
     const actor = name as TraceableActor;
     if (!d.cfg.actors.trace.includes(actor)) d.cfg.actors.trace.push(actor);
+  }
+}
+
+/** --fault ACTOR:SPEC (several: one per actor, the last one given for an actor wins). */
+function applyFault(d: Draft, value: string, opt: string): void {
+  const colon = value.indexOf(':');
+  const name = colon < 0 ? value : value.slice(0, colon);
+  if (!isActorName(name)) throw new UsageError(`unknown actor '${name}' for ${opt} (known: ${ACTOR_NAMES.join(', ')}), e.g. ${opt} tcp:drop=0.01`);
+  try {
+    d.cfg.actors.faults[name] = parseFaultSpec(colon < 0 ? '' : value.slice(colon + 1));
+  } catch (e) {
+    throw new UsageError(`${opt} ${value}: ${e instanceof Error ? e.message : String(e)}`);
   }
 }
 
@@ -531,6 +546,9 @@ export const OPTIONS: readonly OptionSpec[] = [
   { long: 'control', arg: 'PATH', once: true, section: 'actors',
     help: 'path of the control socket',
     apply: (d, v, o) => (d.cfg.actors.control = path(v, o, UNIX_PATH_MAX)) },
+  { long: 'fault', arg: 'ACTOR:SPEC', section: 'actors',
+    help: 'inject faults into an actor\'s frames: drop=P,dup=P,corrupt=P,delay=P@MS,crash=P,crash-after=N,dir=in|out|both,seed=N',
+    apply: applyFault },
 ];
 
 const BY_LONG = new Map(OPTIONS.map((s) => [s.long, s]));

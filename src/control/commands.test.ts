@@ -2,11 +2,13 @@ import test from 'ava';
 import { applyForwardChange, handleLine, MAX_REQUEST, type ActorStatus, type ControlDeps, type ForwardChange } from './commands.js';
 import { defaultConfig, type Mode } from '../config/config.js';
 import type { PortForward } from '../config/portspec.js';
+import type { FaultSpec } from '../runtime/faults.js';
 import type { ActorName, FlowInfo } from '../runtime/actor.js';
 
 function deps(mode: Mode = 'pasta'): ControlDeps & { restarted: ActorName[]; changes: ForwardChange[] } {
   let fwd = defaultConfig(mode).forward;
   const changes: ForwardChange[] = [];
+  const faults: Partial<Record<ActorName, FaultSpec>> = {};
   const status: ActorStatus[] = [
     { name: 'tap', pid: 10, ready: true, restarts: 0, resets: 0 },
     { name: 'tcp', pid: 11, ready: true, restarts: 2, resets: 0 },
@@ -20,6 +22,11 @@ function deps(mode: Mode = 'pasta'): ControlDeps & { restarted: ActorName[]; cha
     setForward: async (change) => {
       changes.push(change);
       fwd = applyForwardChange(fwd, change);
+    },
+    faults: () => faults,
+    setFaults: (name, spec) => {
+      if (spec.drop + spec.dup + spec.corrupt + spec.delay + spec.crash + spec.crashAfter === 0) delete faults[name];
+      else faults[name] = spec;
     },
     actors: () => status,
     counters: async (name) => {
@@ -48,7 +55,7 @@ test('actors, counters (all or one), help', async (t) => {
   t.deepEqual(await handleLine('{"cmd":"counters"}', d), { ok: true, counters: { tap: { a: 1 }, tcp: { b: 2 } } });
   t.deepEqual(await handleLine('{"cmd":"counters","actor":"icmp"}', d), { ok: true, counters: { icmp: { 'icmp-frames': 1 } } });
   t.deepEqual(await handleLine('{"cmd":"counters","actor":"udp"}', d), { ok: false, error: 'actor udp is not running' });
-  t.like(await handleLine('{"cmd":"help"}', d), { ok: true, commands: ['actors', 'counters', 'flows', 'forward', 'restart', 'help'] });
+  t.like(await handleLine('{"cmd":"help"}', d), { ok: true, commands: ['actors', 'counters', 'flows', 'forward', 'fault', 'restart', 'help'] });
 });
 
 test('restart: by name, answered with the new pid once ready', async (t) => {
@@ -67,7 +74,7 @@ test('bad requests get an error reply, never a throw', async (t) => {
     t.false(r.ok, line.slice(0, 40));
     t.is(typeof r.error, 'string');
   }
-  t.regex(String((await handleLine('{"cmd":"frobnicate"}', d)).error), /known: actors, counters, flows, forward, restart, help/);
+  t.regex(String((await handleLine('{"cmd":"frobnicate"}', d)).error), /known: actors, counters, flows, forward, fault, restart, help/);
 });
 
 test('flows: every flow actor that answers, or one; at most max each; bad max refused', async (t) => {
@@ -120,4 +127,18 @@ test('forward: bad requests change nothing', async (t) => {
   t.like(await handleLine('{"cmd":"forward","U":"53"}', passt), { ok: false, error: '-U exists in pasta mode only' });
   t.deepEqual(Object.keys((await handleLine('{"cmd":"forward"}', passt)).forward as object), ['t', 'u']);
   t.like(await handleLine('{"cmd":"forward","t":"all"}', passt), { ok: true, forward: { t: { mode: 'all' } } });
+});
+
+test('fault: per actor, shown as SPEC text; none ends them; bad specs change nothing', async (t) => {
+  const d = deps();
+  t.deepEqual(await handleLine('{"cmd":"fault"}', d), { ok: true, faults: {} });
+  t.deepEqual(await handleLine('{"cmd":"fault","actor":"tcp","spec":"drop=0.1,delay=0.5@20ms,seed=7"}', d), {
+    ok: true, faults: { tcp: 'drop=0.1,delay=0.5@20ms,seed=7' },
+  });
+  for (const line of [
+    '{"cmd":"fault","actor":"tcp","spec":"drop=2"}', '{"cmd":"fault","actor":"tcp","spec":"explode=1"}',
+    '{"cmd":"fault","actor":"router","spec":"drop=0.1"}', '{"cmd":"fault","actor":"tcp"}', '{"cmd":"fault","spec":"drop=0.1"}',
+  ]) t.false((await handleLine(line, d)).ok, line);
+  t.deepEqual(await handleLine('{"cmd":"fault"}', d), { ok: true, faults: { tcp: 'drop=0.1,delay=0.5@20ms,seed=7' } }, 'unchanged');
+  t.deepEqual(await handleLine('{"cmd":"fault","actor":"tcp","spec":"none"}', d), { ok: true, faults: {} });
 });

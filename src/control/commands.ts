@@ -21,12 +21,17 @@
  *                                       the command line's. Listeners of ports no longer forwarded are
  *                                       closed (their connections stay), new ones opened; with "u" (or
  *                                       "U") absent UDP keeps following TCP if it did at start.
+ *   {"cmd":"fault"}                   → {"ok":true,"faults":{"tcp":"drop=0.01,seed=1",...}} in force
+ *   {"cmd":"fault","actor":"tcp","spec":"drop=0.01,delay=0.1@20ms,seed=7"}
+ *                                     → that actor's frames from now on (runtime/faults.ts; "none" ends
+ *                                       them; a crash is injected once), then as above
  *   {"cmd":"help"}                    → {"ok":true,"commands":[...]}
  * Anything else: {"ok":false,"error":"..."}; never a crash, never a closed connection.
  */
 import { ACTOR_NAMES, type ActorName, type FlowInfo } from '../runtime/actor.js';
 import type { ForwardConfig, Mode } from '../config/config.js';
 import { portForwardFromSpecs, type PortForward } from '../config/portspec.js';
+import { formatFaultSpec, parseFaultSpec, type FaultSpec } from '../runtime/faults.js';
 
 export interface ActorStatus {
   name: ActorName;
@@ -49,6 +54,8 @@ export interface ControlDeps {
   forward(): ForwardConfig;
   /** Replaces these forwards (the actors reconcile their listeners); resolves once they were told. */
   setForward(change: ForwardChange): Promise<void>;
+  faults(): Partial<Record<ActorName, FaultSpec>>;
+  setFaults(name: ActorName, spec: FaultSpec): void;
 }
 
 export type ForwardChange = Partial<Pick<ForwardConfig, 'tcpIn' | 'udpIn' | 'tcpOut' | 'udpOut'>>;
@@ -69,7 +76,7 @@ const FLOWS_MAX_LIMIT = 100_000;
 
 export type Reply = Record<string, unknown> & { ok: boolean };
 
-const COMMANDS = ['actors', 'counters', 'flows', 'forward', 'restart', 'help'];
+const COMMANDS = ['actors', 'counters', 'flows', 'forward', 'fault', 'restart', 'help'];
 /** The longest request line taken (a longer one is refused). */
 export const MAX_REQUEST = 64 * 1024;
 
@@ -88,6 +95,7 @@ export async function handleLine(line: string, deps: ControlDeps): Promise<Reply
   const { cmd, actor, max } = req as { cmd?: unknown; actor?: unknown; max?: unknown };
   if (typeof cmd !== 'string') return fail('missing "cmd"');
   if (cmd === 'forward') return forward(req as Record<string, unknown>, deps);
+  if (cmd === 'fault') return fault(req as Record<string, unknown>, deps);
   return run(cmd, actor, max, deps);
 }
 
@@ -180,6 +188,23 @@ async function forward(req: Record<string, unknown>, deps: ControlDeps): Promise
   }
   if (Object.keys(change).length > 0) await deps.setForward(change);
   return forwardReply(deps);
+}
+
+function fault(req: Record<string, unknown>, deps: ControlDeps): Reply {
+  const { actor, spec } = req;
+  if (actor !== undefined || spec !== undefined) {
+    const name = actorName(actor);
+    if (!name) return fail(`"fault" needs "actor", one of: ${ACTOR_NAMES.join(', ')}, and "spec"`);
+    if (typeof spec !== 'string') return fail('"spec": e.g. "drop=0.01,seed=7", or "none"');
+    try {
+      deps.setFaults(name, parseFaultSpec(spec));
+    } catch (e) {
+      return fail(e instanceof Error ? e.message : String(e));
+    }
+  }
+  const out: Record<string, string> = {};
+  for (const [name, s] of Object.entries(deps.faults())) if (s) out[name] = formatFaultSpec(s);
+  return { ok: true, faults: out };
 }
 
 async function restart(actor: unknown, deps: ControlDeps): Promise<Reply> {

@@ -93,5 +93,7 @@ export function routerControl(router: Router, cfg: Config): ControlDeps {
       cfg.forward = applyForwardChange(cfg.forward, change);
       router.setForward(cfg.forward);
     },
+    faults: () => router.faults(),
+    setFaults: (name, spec) => router.setFaults(name, spec),
   };
 }

@@ -22,7 +22,8 @@ import { createLogger, type Logger } from './log.js';
 import { summarize } from './trace.js';
 import { OwnedFds, holdInShared } from './owned-fds.js';
 import { configurePcap } from '../actors/common/pcap-writer.js';
-import { configureFdKeeper, configureTapWriters } from '../actors/common/tap-writer.js';
+import { configureFdKeeper, configureTapFaults, configureTapWriters } from '../actors/common/tap-writer.js';
+import { FaultInjector, applyToBatch, formatFaultSpec, hasFaults, packFrames, type FaultSpec } from './faults.js';
 
 export interface ActorTask {
   name: ActorName;
@@ -53,6 +54,8 @@ class Host {
   readonly #counters = new Counters();
   #owned = new OwnedFds();
   #actor: Actor | undefined;
+  /** --fault / the control socket's `fault`: what happens to this actor's frames */
+  #faults: FaultInjector | null = null;
   #log: Logger | undefined;
   #config: ActorConfig | undefined;
   #done: (err?: unknown) => void = () => {};
@@ -100,6 +103,8 @@ class Host {
         return this.#sendRouter({ t: 'counters', id: msg.id, c: this.#counters.snapshot() });
       case 'get-flows':
         return this.#sendRouter({ t: 'flows', id: msg.id, flows: this.#flows(Number(msg.max) || 0) });
+      case 'set-faults':
+        return this.#setFaults(msg.spec as FaultSpec);
       default:
         if (this.#actor) this.#actor.onMessage('router', msg, fds);
         else for (const fd of fds) native.close(fd, true);
@@ -143,6 +148,37 @@ class Host {
       holdFd: (fd) => this.#owned.hold(fd),
       releaseFd: (fd) => this.#owned.release(fd),
     };
+  }
+
+  // --- fault injection (runtime/faults.ts) ------------------------------------------------------
+
+  #setFaults(spec: FaultSpec): void {
+    this.#faults = hasFaults(spec) ? new FaultInjector(spec) : null;
+    configureTapFaults(this.#faults && { injector: this.#faults, crash: () => this.#faultCrash() });
+    this.#log?.info(`faults: ${formatFaultSpec(spec)}`);
+  }
+
+  /** A `frames` batch from the guest's side, through the injector: delivered now, later, or not at all. */
+  #framesWithFaults(peer: ActorName, m: Msg): void {
+    const r = applyToBatch(this.#faults!, m.buf as Uint8Array, m.lens as number[]);
+    const c = this.#counters;
+    if (r.dropped) c.add('fault-dropped', r.dropped);
+    if (r.duplicated) c.add('fault-duplicated', r.duplicated);
+    if (r.corrupted) c.add('fault-corrupted', r.corrupted);
+    if (r.now.length > 0) this.#actor?.onMessage(peer, { ...m, ...packFrames(r.now) }, []);
+    for (const { delayMs, frame } of r.later) {
+      c.add('fault-delayed');
+      setTimeout(() => this.#actor?.onMessage(peer, { t: 'frames', ...packFrames([frame]) }, []), delayMs).unref();
+    }
+    if (r.crash) this.#faultCrash();
+  }
+
+  /** An injected crash: the router is told (it is injected once), then the actor ends as a crash would. */
+  #faultCrash(): void {
+    this.#sendRouter({ t: 'fault-crash' });
+    setImmediate(() => {
+      throw new Error(`${this.name}: injected crash (--fault)`);
+    });
   }
 
   /** The actor's flows for the control socket; a failure is logged and counted, never fatal. */
@@ -197,8 +233,9 @@ class Host {
     else this.#peerOwned.delete(peer);
     ch.onMessage((m, f) => {
       this.#trace('in', peer, m, f.length);
-      if (this.#actor) this.#actor.onMessage(peer, m, f);
-      else for (const fd of f) native.close(fd, true);
+      if (!this.#actor) for (const fd of f) native.close(fd, true);
+      else if (m.t === 'frames' && this.#faults?.applies('in')) this.#framesWithFaults(peer, m);
+      else this.#actor.onMessage(peer, m, f);
     });
     ch.onClose(() => {
       if (this.#links.get(peer) === ch) this.#links.delete(peer);

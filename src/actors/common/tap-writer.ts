@@ -16,6 +16,7 @@
 import { native } from '../../native/index.js';
 import type { Counters } from '../../runtime/actor.js';
 import { sharedPcap } from './pcap-writer.js';
+import type { FaultInjector } from '../../runtime/faults.js';
 
 /** Sends frames laid out back to back (`lens`) to whoever writes the link; false if it is unreachable. */
 export type FrameSink = (buf: Uint8Array, lens: number[]) => boolean;
@@ -37,6 +38,18 @@ let threadKeeper: FdKeeper | null = null;
 /** The actor host's fd bookkeeping for this thread: a tap duplicate is held while a TapWriter has it. */
 export function configureFdKeeper(keeper: FdKeeper | null): void {
   threadKeeper = keeper;
+}
+
+/** Faults on the frames this thread writes to the guest (--fault, `out`): set by the actor host. */
+export interface OutFaults {
+  injector: FaultInjector;
+  /** an injected crash: the host ends the actor */
+  crash(): void;
+}
+let threadFaults: OutFaults | null = null;
+
+export function configureTapFaults(faults: OutFaults | null): void {
+  threadFaults = faults;
 }
 
 /** Bytes gathered before a batch is sent without waiting for the end of the turn. */
@@ -70,6 +83,37 @@ export class TapWriter {
 
   /** Writes (or, in passt mode, batches) one frame; false (counted) when it could not. */
   write(buf: Uint8Array, off: number, len: number): boolean {
+    if (threadFaults !== null && threadFaults.injector.applies('out')) return this.#withFaults(threadFaults, buf, off, len);
+    return this.#write(buf, off, len);
+  }
+
+  /** An injected fault decides: the frame is lost, corrupted, doubled or held back (counted); a lost one "was written". */
+  #withFaults(faults: OutFaults, buf: Uint8Array, off: number, len: number): boolean {
+    const f = faults.injector.decide(len);
+    if (f.crash) faults.crash();
+    if (f.drop) {
+      this.counters.add('fault-dropped');
+      return true;
+    }
+    let frame = buf.subarray(off, off + len);
+    if (f.corruptAt >= 0) {
+      frame = frame.slice();
+      frame[f.corruptAt] = frame[f.corruptAt]! ^ 0xff;
+      this.counters.add('fault-corrupted');
+    }
+    if (f.copies > 1) this.counters.add('fault-duplicated');
+    if (f.delayMs > 0) {
+      const later = frame.slice();
+      this.counters.add('fault-delayed', f.copies);
+      for (let i = 0; i < f.copies; i++) setTimeout(() => this.#write(later, 0, later.length), f.delayMs).unref();
+      return true;
+    }
+    let ok = true;
+    for (let i = 0; i < f.copies; i++) ok = this.#write(frame, 0, frame.length) && ok;
+    return ok;
+  }
+
+  #write(buf: Uint8Array, off: number, len: number): boolean {
     if (this.#sink !== null) return this.#batchFrame(buf, off, len);
     if (this.#fd < 0) {
       this.counters.add('tap-write-no-tap');

@@ -24,6 +24,7 @@ import { holdInShared, newOwnedFdsBitmap, ownedFdsOf } from '../../runtime/owned
 import type { Channel, Msg } from '../../runtime/channel.js';
 import { ACTOR_NAMES, type ActorName, type FlowInfo } from '../../runtime/actor.js';
 import type { ForwardConfig } from '../../config/config.js';
+import { hasFaults, type FaultSpec } from '../../runtime/faults.js';
 import type { ActorConfig } from '../../runtime/actor-config.js';
 import { Proto, decodeRef, protoName, refHi, refLo, refToBigInt } from '../../runtime/epoll-ref.js';
 import type { Logger } from '../../runtime/log.js';
@@ -73,6 +74,8 @@ export interface RouterOptions {
    * false, the tap actor is the only writer of qemu's stream socket (the TapWriters send it frames).
    */
   tapWriters?: boolean;
+  /** faults injected into actors' frames from their start (--fault) */
+  faults?: Partial<Record<ActorName, FaultSpec>>;
 }
 
 export type RouterEvent =
@@ -93,6 +96,8 @@ export class Router {
   readonly #ledger = new Map<bigint, LedgerEntry>();
   readonly #events = new Uint32Array(MAX_EVENTS * 3);
   readonly #listeners: ((e: RouterEvent) => void)[] = [];
+  /** faults each actor runs with (sent after `start`, and when changed) */
+  readonly #faults = new Map<ActorName, FaultSpec>();
   /** answers awaited from actors (`get-counters`, `get-flows`), by request id */
   readonly #answerWaiters = new Map<number, (msg: Msg) => void>();
   #epfd = -1;
@@ -107,6 +112,7 @@ export class Router {
     this.#log = opts.log.child('router');
     this.#policy = opts.policy ?? DEFAULT_POLICY;
     for (const name of opts.actors ?? ACTOR_NAMES) this.#slots.set(name, this.#newSlot(name));
+    for (const [name, spec] of Object.entries(opts.faults ?? {})) if (spec && hasFaults(spec)) this.#faults.set(name as ActorName, spec);
   }
 
   #newSlot(name: ActorName): ActorSlot {
@@ -248,6 +254,8 @@ export class Router {
         return this.#emit({ t: 'tap-closed' });
       case 'ns':
         return this.#onNsRequest(slot, msg);
+      case 'fault-crash':
+        return this.#onFaultCrash(slot);
       default:
         for (const fd of fds) native.close(fd, true);
         this.#log.warn(`unexpected message '${msg.t}' from ${slot.name}: dropped`);
@@ -308,6 +316,8 @@ export class Router {
     slot.owned = this.#opts.mode === 'thread' ? newOwnedFdsBitmap() : undefined;
     inc.channel.onMessage((msg, fds) => this.#fromActor(slot, msg, fds));
     this.#send(slot, { t: 'start', config: this.#opts.actorConfig(slot.name), ...(slot.owned ? { owned: slot.owned } : {}) });
+    const faults = this.#faults.get(slot.name);
+    if (faults) this.#send(slot, { t: 'set-faults', spec: faults });
     void inc.exited.then((info) => this.#onExit(slot, inc, info));
   }
 
@@ -451,6 +461,29 @@ export class Router {
       const slot = this.#slots.get(name);
       if (slot?.inc) this.#send(slot, { t: 'set-forward', forward });
     }
+  }
+
+  /** The faults actors run with now. */
+  faults(): Partial<Record<ActorName, FaultSpec>> {
+    return Object.fromEntries(this.#faults);
+  }
+
+  /** Faults for an actor from now on (and for its next incarnations); `NO_FAULTS` ends them. */
+  setFaults(name: ActorName, spec: FaultSpec): void {
+    if (hasFaults(spec)) this.#faults.set(name, spec);
+    else this.#faults.delete(name);
+    const slot = this.#slots.get(name);
+    if (slot?.inc) this.#send(slot, { t: 'set-faults', spec });
+  }
+
+  /** An actor is about to end by an injected crash: injected once, its next incarnation runs on. */
+  #onFaultCrash(slot: ActorSlot): void {
+    const spec = this.#faults.get(slot.name);
+    if (!spec) return;
+    this.#log.warn(`actor ${slot.name}: injected crash`);
+    const rest = { ...spec, crash: 0, crashAfter: 0 };
+    if (hasFaults(rest)) this.#faults.set(slot.name, rest);
+    else this.#faults.delete(slot.name);
   }
 
   /** Asks an actor for its counters. */
