@@ -1,11 +1,12 @@
 /**
  * Fault injection end to end (`--fault ACTOR:SPEC`, the control socket's `fault`): real guests, real
  * servers behind the gateway, faults on one actor's frames only.
- * - loss on the tcp actor's frames (both ways): downloads and uploads still arrive whole (the guest's
- *   TCP and the tcp actor's retransmissions recover), and the losses are counted;
+ * - loss on the tcp actor's frames towards the guest: downloads and uploads still arrive whole (the
+ *   tcp actor retransmits), and so do downloads when the guest's acknowledgements get lost;
  * - corruption: counted, nothing crashes, traffic works again once the faults are lifted;
  * - an injected crash is injected once: the actor is restarted, its successor runs on;
- * - faults set and lifted at run time through the control socket, per actor.
+ * - faults set and lifted at run time through the control socket, per actor (the tap actor's `in`: the
+ *   guest's frames before any protocol actor sees them).
  */
 import test from 'ava';
 import { join } from 'node:path';
@@ -59,16 +60,25 @@ const download = (w: TcpWorld, port: number, idleS = 20) =>
 const upload = (w: TcpWorld, port: number) =>
   w.inGuest(`socat -t 30 -T 20 - TCP:${w.topo.remote4}:${port},shut-down < ${data.file}`, 90_000).stdout.split(' ')[0]!.trim();
 
-test.serial('--fault tcp:drop=0.02: 8 MiB down and up arrive whole through 2 % loss each way; the losses are counted', async (t) => {
-  const w = await startWorld(t, ['--fault', 'tcp:drop=0.02,seed=11']);
+test.serial('--fault tcp:drop=0.02,dir=out: 8 MiB down and up arrive whole through 2 % loss towards the guest; the losses are counted', async (t) => {
+  const w = await startWorld(t, ['--fault', `tcp:drop=0.02,dir=out,seed=${process.env.FAULT_SEED ?? 11}`]);
   const [down, up] = [await fileServer(t, w), await hashServer(t, w)];
   const start = Date.now();
-  t.is(download(w, down), data.digest(), 'download');
-  t.is(upload(w, up), data.digest(), 'upload');
-  t.log(`8 MiB down and 8 MiB up through 2 % loss in ${Date.now() - start} ms`);
+  t.is(download(w, down), data.digest(), 'download: lost data segments are sent again by the tcp actor');
+  t.is(upload(w, up), data.digest(), 'upload: lost acknowledgements are covered by the next ones');
+  t.log(`8 MiB down and 8 MiB up in ${Date.now() - start} ms`);
   const c = countersOf(await w.stop());
-  t.true((c.tcp?.['fault-dropped'] ?? 0) > 20, JSON.stringify(c.tcp));
+  t.true((c.tcp?.['fault-dropped'] ?? 0) > 0, JSON.stringify(c.tcp));
+  t.true((c.tcp?.['retransmit'] ?? 0) > 0, 'the tcp actor retransmitted');
   t.is(c.udp?.['fault-dropped'], undefined, 'other actors untouched');
+});
+
+test.serial('--fault tcp:drop=0.02,dir=in: 8 MiB down arrive whole when the guest\'s acknowledgements get lost', async (t) => {
+  const w = await startWorld(t, ['--fault', `tcp:drop=0.02,dir=in,seed=${process.env.FAULT_SEED ?? 11}`]);
+  const down = await fileServer(t, w);
+  t.is(download(w, down), data.digest());
+  const c = countersOf(await w.stop());
+  t.true((c.tcp?.['fault-dropped'] ?? 0) > 0, JSON.stringify(c.tcp));
 });
 
 test.serial('--fault tcp:corrupt=0.05: corrupted frames are counted, pasta keeps serving, and works cleanly once lifted', async (t) => {
@@ -116,6 +126,19 @@ test.serial('control fault: udp drop=1 set at run time loses every datagram; non
   t.is(send(), 'ping');
   const c = countersOf(await w.stop());
   t.true((c.udp?.['fault-dropped'] ?? 0) >= 1);
+});
+
+test.serial('control fault on the tap actor: dir=in loses the guest\'s frames before any protocol actor sees them', async (t) => {
+  const path = join(tempDir(t, 'faults-'), 'ctl.sock');
+  const w = await startWorld(t, ['--control', path]);
+  const down = await fileServer(t, w);
+  t.like(await ask(path, '{"cmd":"fault","actor":"tap","spec":"drop=1,dir=in"}'), { ok: true, faults: { tap: 'drop=1,dir=in,seed=1' } });
+  t.is(w.inGuest(`socat -u -T 2 TCP:${w.topo.remote4}:${down},connect-timeout=2 - | wc -c`, 15_000).stdout.trim(), '0', 'the SYN never gets through');
+  t.like(await ask(path, '{"cmd":"fault","actor":"tap","spec":"none"}'), { ok: true, faults: {} });
+  t.is(download(w, down), data.digest());
+  const c = countersOf(await w.stop());
+  t.true((c.tap?.['fault-dropped'] ?? 0) >= 1, JSON.stringify(c.tap));
+  t.is(c.tcp?.['fault-dropped'], undefined);
 });
 
 test('--fault: bad actors and specs are refused with the option named', (t) => {

@@ -56,6 +56,7 @@ class Host {
   #actor: Actor | undefined;
   /** --fault / the control socket's `fault`: what happens to this actor's frames */
   #faults: FaultInjector | null = null;
+  #stopped = false;
   #log: Logger | undefined;
   #config: ActorConfig | undefined;
   #done: (err?: unknown) => void = () => {};
@@ -158,17 +159,21 @@ class Host {
     this.#log?.info(`faults: ${formatFaultSpec(spec)}`);
   }
 
-  /** A `frames` batch from the guest's side, through the injector: delivered now, later, or not at all. */
-  #framesWithFaults(peer: ActorName, m: Msg): void {
+  /**
+   * A `frames` batch through the injector: `deliver` gets what passes now (one batch) and, later, each
+   * frame held back. Which batches: those an actor receives from the guest's side (from the tap actor),
+   * and for the tap actor those it hands on from the guest (`in`) or receives for it (`out`, passt).
+   */
+  #filterFrames(m: Msg, deliver: (msg: Msg) => void): void {
     const r = applyToBatch(this.#faults!, m.buf as Uint8Array, m.lens as number[]);
     const c = this.#counters;
     if (r.dropped) c.add('fault-dropped', r.dropped);
     if (r.duplicated) c.add('fault-duplicated', r.duplicated);
     if (r.corrupted) c.add('fault-corrupted', r.corrupted);
-    if (r.now.length > 0) this.#actor?.onMessage(peer, { ...m, ...packFrames(r.now) }, []);
+    if (r.now.length > 0) deliver({ ...m, ...packFrames(r.now) });
     for (const { delayMs, frame } of r.later) {
       c.add('fault-delayed');
-      setTimeout(() => this.#actor?.onMessage(peer, { t: 'frames', ...packFrames([frame]) }, []), delayMs).unref();
+      setTimeout(() => this.#stopped || deliver({ t: 'frames', ...packFrames([frame]) }), delayMs).unref();
     }
     if (r.crash) this.#faultCrash();
   }
@@ -205,6 +210,11 @@ class Host {
       return false;
     }
     this.#trace('out', peer, msg, fds.length);
+    if (this.name === 'tap' && msg.t === 'frames' && fds.length === 0 && this.#faults?.applies('in')) {
+      // the guest's frames, on their way to a protocol actor
+      this.#filterFrames(msg, (x) => this.#links.get(peer)?.send(x, [], [(x.buf as Uint8Array).buffer as ArrayBuffer]));
+      return true;
+    }
     const owned = this.#peerOwned.get(peer);
     for (const fd of fds) {
       this.#owned.release(fd); // no longer ours (unmarked first: ended in between, it leaks, never doubles)
@@ -234,7 +244,9 @@ class Host {
     ch.onMessage((m, f) => {
       this.#trace('in', peer, m, f.length);
       if (!this.#actor) for (const fd of f) native.close(fd, true);
-      else if (m.t === 'frames' && this.#faults?.applies('in')) this.#framesWithFaults(peer, m);
+      else if (m.t === 'frames' && this.#faults?.applies(this.name === 'tap' ? 'out' : 'in')) {
+        this.#filterFrames(m, (x) => this.#actor?.onMessage(peer, x, []));
+      }
       else this.#actor.onMessage(peer, m, f);
     });
     ch.onClose(() => {
@@ -253,6 +265,7 @@ class Host {
   }
 
   #stop(): void {
+    this.#stopped = true;
     try {
       this.#actor?.stop();
     } finally {
