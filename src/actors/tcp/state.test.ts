@@ -4,7 +4,7 @@ import { TcpFlag } from '../../protocol/tcp.js';
 import { FakeIo } from './fake-io.js';
 import { seqAdd, seqDiff, seqLe } from './seq.js';
 import {
-  EOF, Flag, FlowState, OUR_WSCALE, PENDING_MAX, Timing, connectFailed, connected, flowInfo, flowStateName, flush, initOutbound, newFlow, onSegment,
+  EOF, Flag, FlowState, OOO_MAX, OUR_WSCALE, PENDING_MAX, Timing, connectFailed, connected, flowInfo, flowStateName, flush, initOutbound, newFlow, onSegment,
   onSocketEvents, onTimer, openInbound, resetFor, type SegmentIn, type TcpFlow,
 } from './state.js';
 
@@ -158,10 +158,38 @@ test('a gap gets one ACK and three duplicates; nothing is written past it', (t) 
   t.is(acks.length, 4);
   t.true(acks.every((a) => a.ack === GUEST_ISN + 1 && a.flags === Ack && a.window === acks[0]!.window));
   t.deepEqual(io.sock.written, []);
-  // the guest fills the gap: all of it is taken now
+  // the guest fills the gap: the hole and the four segments kept beyond it are taken now, in order
   onSegment(f, seg(Ack, GUEST_ISN + 1, 5001, { data: bytes(1000) }), io, 3);
   flush(f, io, 3);
-  t.is(io.take()[0]!.ack, GUEST_ISN + 1001);
+  t.is(io.take()[0]!.ack, GUEST_ISN + 1041, 'one ACK covers the segments kept beyond the hole');
+  t.deepEqual(io.sock.written, [...bytes(1000), ...bytes(10), ...bytes(10), ...bytes(10), ...bytes(10)]);
+  t.is(f.oooLen, 0);
+});
+
+test('segments beyond a hole are kept in sequence order, overlaps and repeats trimmed, a FIN among them taken last', (t) => {
+  const io = new FakeIo();
+  const f = established(t, io);
+  const fill = (n: number, v: number) => new Uint8Array(n).fill(v);
+  onSegment(f, seg(Ack | Fin, GUEST_ISN + 301, 5001, { data: fill(100, 3) }), io, 2); // the last, with the FIN
+  onSegment(f, seg(Ack, GUEST_ISN + 101, 5001, { data: fill(150, 2) }), io, 2);
+  onSegment(f, seg(Ack, GUEST_ISN + 201, 5001, { data: fill(100, 2) }), io, 2); // overlaps the one before
+  onSegment(f, seg(Ack, GUEST_ISN + 101, 5001, { data: fill(150, 2) }), io, 2); // a repeat: not kept twice
+  t.is(f.ooo.length, 3);
+  t.deepEqual(f.ooo.map((o) => o.seq - GUEST_ISN), [101, 201, 301]);
+  t.deepEqual(io.sock.written, []);
+  onSegment(f, seg(Ack, GUEST_ISN + 1, 5001, { data: fill(100, 1) }), io, 3);
+  flush(f, io, 3);
+  t.deepEqual(io.sock.written, [...fill(100, 1), ...fill(200, 2), ...fill(100, 3)]);
+  t.true(io.sock.shutWr, 'the FIN kept beyond the hole is taken');
+  t.is(io.take().at(-1)!.ack, GUEST_ISN + 402);
+});
+
+test('at most OOO_MAX bytes are kept beyond a hole; the rest is left to the guest to send again', (t) => {
+  const io = new FakeIo();
+  const f = established(t, io);
+  const size = 60_000;
+  for (let i = 1; i * size <= OOO_MAX + 2 * size; i++) onSegment(f, seg(Ack, GUEST_ISN + 1 + i * size, 5001, { data: bytes(size) }), io, 2);
+  t.true(f.oooLen <= OOO_MAX && f.oooLen > OOO_MAX - size, `${f.oooLen}`);
 });
 
 test('old data and keepalives are acknowledged, not written again', (t) => {

@@ -23,6 +23,9 @@
  *   bounds the overcommitment) and acknowledged; while it is not empty the window is zero, and EPOLLOUT
  *   writes it out and reopens the window. Beyond PENDING_MAX the rest of the segment is dropped and not
  *   acknowledged (Flag.SockFull): the guest retransmits, prompted by duplicate ACKs once there is room.
+ * - Loss from the guest: a segment beyond a hole is answered with duplicate ACKs (a burst of three per
+ *   hole) and kept (at most OOO_MAX bytes, in `ooo`, never acknowledged while kept); when the guest
+ *   fills the hole, the kept segments that follow on are taken too and one ACK covers them all.
  * - Close: the guest's FIN becomes shutdown(SHUT_WR); the host's EOF becomes our FIN after the data.
  *   The flow is closed when the guest's FIN was taken and our FIN acknowledged. RST in either direction
  *   resets the other side (`close(f, true)` resets the host peer).
@@ -54,6 +57,16 @@ export const FlowState = {
   Closed: 5,
 } as const;
 export type FlowState = (typeof FlowState)[keyof typeof FlowState];
+
+/** A guest segment kept beyond a hole (its payload copied). */
+export interface OutOfOrder {
+  seq: number;
+  data: Uint8Array;
+  fin: boolean;
+}
+
+/** Most guest bytes kept beyond a hole, per flow. */
+export const OOO_MAX = 512 * 1024;
 
 /** Flow flags (bits of `TcpFlow.flags`). */
 export const Flag = {
@@ -169,6 +182,9 @@ export interface TcpFlow {
   /** acknowledged guest bytes the socket has not taken yet, in order (total `pendingLen`) */
   pending: Uint8Array[];
   pendingLen: number;
+  /** guest segments that arrived beyond a hole, by sequence number, kept until the hole is filled */
+  ooo: OutOfOrder[];
+  oooLen: number;
   // --- timers (ms) ---
   created: number;
   lastActivity: number;
@@ -238,7 +254,7 @@ export function newFlow(index: number, gen: number, key: string, addr: FlowAddr,
     index, gen, key, addr, inbound: false, fd, state: FlowState.Closed, flags: 0, mss: mssLimit, mssLimit,
     iss: 0, seqToTap: 0, seqMaxToTap: 0, seqAckFromTap: 0, finSeq: 0, recover: 0,
     wndFromTap: 0, wndFieldFromTap: 0, wsFromTap: 0, dupAcks: 0,
-    seqFromTap: 0, seqAckToTap: 0, wndToTap: 0, wsToTap: OUR_WSCALE, gapSegs: 0, dupBurstAt: -1, sndbuf: 0, pending: [], pendingLen: 0,
+    seqFromTap: 0, seqAckToTap: 0, wndToTap: 0, wsToTap: OUR_WSCALE, gapSegs: 0, dupBurstAt: -1, sndbuf: 0, pending: [], pendingLen: 0, ooo: [], oooLen: 0,
     created: now, lastActivity: now, progressAt: now, retries: 0, deadline: 0,
   };
 }
@@ -473,7 +489,9 @@ function takeData(f: TcpFlow, s: SegmentIn, io: TcpIo): void {
   }
   const skip = seqDiff(f.seqFromTap, s.seq);
   if (skip < 0) {
-    if (!(f.flags & Flag.SockFull)) f.gapSegs++;
+    if (f.flags & Flag.SockFull) return;
+    f.gapSegs++;
+    keepOutOfOrder(f, s, fin);
     return;
   }
   if (skip > s.payLen || (skip === s.payLen && !fin)) {
@@ -481,8 +499,45 @@ function takeData(f: TcpFlow, s: SegmentIn, io: TcpIo): void {
     return;
   }
   const len = s.payLen - skip;
-  if (len > 0 && !accept(f, s.buf, s.payOff + skip, len, io)) return;
-  if (fin) takeFin(f, io);
+  if (len > 0 && !accept(f, s.buf, s.payOff + skip, len, io)) return dropOutOfOrder(f);
+  if (fin) return takeFin(f, io);
+  if (f.ooo.length > 0) takeOutOfOrder(f, io);
+}
+
+/**
+ * Keeps a copy of a segment beyond the hole (up to OOO_MAX bytes per flow): once the guest fills the
+ * hole, one ACK covers everything kept, instead of the guest sending it all again. Without this, a
+ * guest without SACK recovers from one lost segment by going back to it, and often only after its
+ * retransmission timer (seen with fault injection: stalls of seconds, doubling).
+ */
+function keepOutOfOrder(f: TcpFlow, s: SegmentIn, fin: boolean): void {
+  if (f.oooLen + s.payLen > OOO_MAX || f.ooo.some((o) => o.seq === s.seq)) return;
+  const at = f.ooo.findIndex((o) => seqGt(o.seq, s.seq));
+  const kept = { seq: s.seq, data: s.buf.slice(s.payOff, s.payOff + s.payLen), fin };
+  if (at < 0) f.ooo.push(kept);
+  else f.ooo.splice(at, 0, kept);
+  f.oooLen += s.payLen;
+}
+
+function dropOutOfOrder(f: TcpFlow): void {
+  f.ooo = [];
+  f.oooLen = 0;
+}
+
+/** The kept segments the filled hole reaches, in order, as far as they go on without a gap. */
+function takeOutOfOrder(f: TcpFlow, io: TcpIo): void {
+  while (f.ooo.length > 0 && seqLe(f.ooo[0]!.seq, f.seqFromTap) && f.state === FlowState.Established) {
+    const o = f.ooo.shift()!;
+    f.oooLen -= o.data.length;
+    const skip = seqDiff(f.seqFromTap, o.seq);
+    const len = o.data.length - skip;
+    if (len < 0 || (len === 0 && !o.fin)) continue; // all of it was taken already
+    if (len > 0 && !accept(f, o.data, skip, len, io)) return dropOutOfOrder(f);
+    if (o.fin) {
+      dropOutOfOrder(f);
+      return takeFin(f, io);
+    }
+  }
 }
 
 /** Takes guest bytes: to the socket, the rest to the pending queue; false if not all were taken. */
