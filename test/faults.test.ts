@@ -65,7 +65,7 @@ test.serial('--fault tcp:drop=0.02,dir=out: 8 MiB down and up arrive whole throu
   const [down, up] = [await fileServer(t, w), await hashServer(t, w)];
   const start = Date.now();
   t.is(download(w, down), data.digest(), 'download: lost data segments are sent again by the tcp actor');
-  t.is(upload(w, up), data.digest(), 'upload: lost acknowledgements are covered by the next ones');
+  t.is(upload(w, up), data.digest(), 'upload: lost acknowledgements (a lost window update: the guest\'s zero-window probe is answered)');
   t.log(`8 MiB down and 8 MiB up in ${Date.now() - start} ms`);
   const c = countersOf(await w.stop());
   t.true((c.tcp?.['fault-dropped'] ?? 0) > 0, JSON.stringify(c.tcp));

@@ -583,3 +583,18 @@ test('flowInfo: addresses as the guest sees them, direction, and the state with 
   g.state = FlowState.SynSent;
   t.like(flowInfo(g, 0), { dir: 'in', guest: '[::]:40000', remote: '[::]:80', state: 'syn-sent' });
 });
+
+test('a zero-window probe (old sequence number, no data) is answered with an ACK and the window; a plain ACK is not', (t) => {
+  const io = new FakeIo();
+  const f = established(t, io);
+  io.take();
+  onSegment(f, seg(Ack, GUEST_ISN + 1, 5001), io, 2); // a plain ACK of nothing new
+  flush(f, io, 2);
+  t.is(io.take().length, 0);
+  onSegment(f, seg(Ack, GUEST_ISN, 5001), io, 3); // the probe: one before the next expected byte
+  flush(f, io, 3);
+  const acks = io.take();
+  t.is(acks.length, 1, 'answered: a window update lost on the way is given again');
+  t.is(acks[0]!.ack, GUEST_ISN + 1);
+  t.true(acks[0]!.window > 0);
+});

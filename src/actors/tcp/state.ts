@@ -482,7 +482,12 @@ function retransmit(f: TcpFlow, io: TcpIo, now: number): void {
 /** Writes the new part of a guest segment's payload to the socket; takes its FIN. */
 function takeData(f: TcpFlow, s: SegmentIn, io: TcpIo): void {
   const fin = (s.flags & TcpFlag.Fin) !== 0;
-  if (s.payLen === 0 && !fin) return;
+  if (s.payLen === 0 && !fin) {
+    // a zero-window probe or a keepalive (an old sequence number, no data): answered with an ACK and
+    // our window. Unanswered, a lost window update would leave the guest probing, backing off, forever.
+    if (seqLt(s.seq, f.seqFromTap)) f.flags |= Flag.AckNow;
+    return;
+  }
   if (f.flags & Flag.TapFin) {
     f.flags |= Flag.AckNow; // nothing is taken after the guest's FIN
     return;
