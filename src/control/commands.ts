@@ -92,25 +92,27 @@ export async function handleLine(line: string, deps: ControlDeps): Promise<Reply
     return fail('not JSON: one object per line, e.g. {"cmd":"actors"}');
   }
   if (typeof req !== 'object' || req === null || Array.isArray(req)) return fail('a request is a JSON object');
-  const { cmd, actor, max } = req as { cmd?: unknown; actor?: unknown; max?: unknown };
-  if (typeof cmd !== 'string') return fail('missing "cmd"');
-  if (cmd === 'forward') return forward(req as Record<string, unknown>, deps);
-  if (cmd === 'fault') return fault(req as Record<string, unknown>, deps);
-  return run(cmd, actor, max, deps);
+  const fields = req as Record<string, unknown>;
+  if (typeof fields.cmd !== 'string') return fail('missing "cmd"');
+  return run(fields.cmd, fields, deps);
 }
 
-async function run(cmd: string, actor: unknown, max: unknown, deps: ControlDeps): Promise<Reply> {
+async function run(cmd: string, req: Record<string, unknown>, deps: ControlDeps): Promise<Reply> {
   switch (cmd) {
     case 'help':
       return { ok: true, commands: COMMANDS };
     case 'actors':
       return { ok: true, actors: deps.actors() };
     case 'counters':
-      return counters(actor, deps);
+      return counters(req.actor, deps);
     case 'restart':
-      return restart(actor, deps);
+      return restart(req.actor, deps);
     case 'flows':
-      return flows(actor, max, deps);
+      return flows(req.actor, req.max, deps);
+    case 'forward':
+      return forward(req, deps);
+    case 'fault':
+      return fault(req, deps);
     default:
       return fail(`unknown command "${cmd}" (known: ${COMMANDS.join(', ')})`);
   }
@@ -120,14 +122,17 @@ function actorName(actor: unknown): ActorName | null {
   return typeof actor === 'string' && (ACTOR_NAMES as readonly string[]).includes(actor) ? (actor as ActorName) : null;
 }
 
+const unknownActor = (actor: unknown): Reply => fail(`unknown actor ${JSON.stringify(actor)} (known: ${ACTOR_NAMES.join(', ')})`);
+const failure = (e: unknown): Reply => fail(e instanceof Error ? e.message : String(e));
+
 async function counters(actor: unknown, deps: ControlDeps): Promise<Reply> {
   if (actor === undefined) return { ok: true, counters: await deps.allCounters() };
   const name = actorName(actor);
-  if (!name) return fail(`unknown actor ${JSON.stringify(actor)} (known: ${ACTOR_NAMES.join(', ')})`);
+  if (!name) return unknownActor(actor);
   try {
     return { ok: true, counters: { [name]: await deps.counters(name) } };
   } catch (e) {
-    return fail(e instanceof Error ? e.message : String(e));
+    return failure(e);
   }
 }
 
@@ -136,20 +141,19 @@ async function flows(actor: unknown, maxField: unknown, deps: ControlDeps): Prom
   if (typeof max !== 'number' || !Number.isInteger(max) || max < 1 || max > FLOWS_MAX_LIMIT) {
     return fail(`"max" is a whole number from 1 to ${FLOWS_MAX_LIMIT}`);
   }
-  const names = actor === undefined ? FLOW_ACTORS : [actorName(actor)];
-  const name = names[0];
-  if (!name) return fail(`unknown actor ${JSON.stringify(actor)} (known: ${ACTOR_NAMES.join(', ')})`);
-  if (actor !== undefined) {
-    try {
-      return { ok: true, flows: { [name]: await deps.flows(name, max) }, max };
-    } catch (e) {
-      return fail(e instanceof Error ? e.message : String(e));
-    }
+  if (actor === undefined) {
+    const out: Record<string, FlowInfo[]> = {};
+    // every actor that answers; one not running (being restarted, or not started in this mode) is left out
+    await Promise.all(FLOW_ACTORS.map((n) => deps.flows(n, max).then((f) => void (out[n] = f), () => undefined)));
+    return { ok: true, flows: out, max };
   }
-  const out: Record<string, FlowInfo[]> = {};
-  // every actor that answers; one not running (being restarted, or not started in this mode) is left out
-  await Promise.all(names.map(async (n) => deps.flows(n!, max).then((f) => void (out[n!] = f), () => undefined)));
-  return { ok: true, flows: out, max };
+  const name = actorName(actor);
+  if (!name) return unknownActor(actor);
+  try {
+    return { ok: true, flows: { [name]: await deps.flows(name, max) }, max };
+  } catch (e) {
+    return failure(e);
+  }
 }
 
 /** The forwards after a change: UDP stops following TCP in the direction it is given for. */
@@ -183,7 +187,7 @@ async function forward(req: Record<string, unknown>, deps: ControlDeps): Promise
     try {
       change[field] = portForwardFromSpecs(specs as string[], { option: `-${key}`, mode: deps.mode, allowBind }, 'none');
     } catch (e) {
-      return fail(e instanceof Error ? e.message : String(e));
+      return failure(e);
     }
   }
   if (Object.keys(change).length > 0) await deps.setForward(change);
@@ -199,7 +203,7 @@ function fault(req: Record<string, unknown>, deps: ControlDeps): Reply {
     try {
       deps.setFaults(name, parseFaultSpec(spec));
     } catch (e) {
-      return fail(e instanceof Error ? e.message : String(e));
+      return failure(e);
     }
   }
   const out: Record<string, string> = {};

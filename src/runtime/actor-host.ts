@@ -22,7 +22,7 @@ import { createLogger, type Logger } from './log.js';
 import { summarize } from './trace.js';
 import { OwnedFds, holdInShared } from './owned-fds.js';
 import { configurePcap } from '../actors/common/pcap-writer.js';
-import { configureFdKeeper, configureTapFaults, configureTapWriters } from '../actors/common/tap-writer.js';
+import { configureTapFaults, configureTapWriters } from '../actors/common/tap-writer.js';
 import { FaultInjector, applyToBatch, formatFaultSpec, hasFaults, packFrames, type FaultSpec } from './faults.js';
 
 export interface ActorTask {
@@ -122,7 +122,6 @@ class Host {
         ? (buf, lens) => this.#sendPeer('tap', { t: 'frames', buf, lens }, [], [buf.buffer as ArrayBuffer])
         : null,
     );
-    configureFdKeeper({ holdFd: (fd) => this.#owned.hold(fd), releaseFd: (fd) => this.#owned.release(fd) });
     const factory = await FACTORIES[this.name]();
     this.#actor = factory(this.#env(config, this.#log));
     this.#sendRouter({ t: 'ready', pid: process.pid, tid: native.gettid() });
@@ -147,7 +146,6 @@ class Host {
         this.#sendRouter({ t: 'epoll-del', hi: refHi(proto, aux), lo: refLo(handle) });
       },
       holdFd: (fd) => this.#owned.hold(fd),
-      releaseFd: (fd) => this.#owned.release(fd),
     };
   }
 

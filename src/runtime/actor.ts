@@ -38,12 +38,12 @@ export interface ActorEnv {
   epollMod(proto: number, aux: number, handle: number, events: number): void;
   epollDel(proto: number, aux: number, handle: number): void;
   /**
-   * Long-lived fds the actor holds OUTSIDE epoll (pipes, sockets waiting for a peer): in thread mode the
-   * router closes them if the actor's thread dies (one fd table: nobody else would). `releaseFd` before
-   * closing such an fd or registering it with `epollAdd`. No effect in process mode (the kernel closes them).
+   * An fd the actor MADE (a pipe, an accepted or new socket) and holds outside epoll: in thread mode the
+   * router closes it if the actor's thread dies (one fd table: nobody else would). Fds that arrived in a
+   * message are held already, and `native.close` ends the hold (runtime/owned-fds.ts). No effect in
+   * process mode (the kernel closes them).
    */
   holdFd(fd: number): void;
-  releaseFd(fd: number): void;
 }
 
 export interface Actor {

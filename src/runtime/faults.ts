@@ -169,8 +169,7 @@ export function applyToBatch(inj: FaultInjector, buf: Uint8Array, lens: readonly
       continue;
     }
     if (f.corruptAt >= 0) {
-      frame = frame.slice();
-      frame[f.corruptAt] = frame[f.corruptAt]! ^ 0xff;
+      frame = corruptedCopy(frame, f.corruptAt);
       out.corrupted++;
     }
     if (f.copies > 1) out.duplicated++;
@@ -180,6 +179,13 @@ export function applyToBatch(inj: FaultInjector, buf: Uint8Array, lens: readonly
     }
   }
   return out;
+}
+
+/** A copy of `frame` with the byte at `at` flipped (the frame itself is never written). */
+export function corruptedCopy(frame: Uint8Array, at: number): Uint8Array {
+  const copy = frame.slice();
+  copy[at] = copy[at]! ^ 0xff;
+  return copy;
 }
 
 /** Frames back to back, as a `frames` message carries them. */

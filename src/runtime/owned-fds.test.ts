@@ -41,7 +41,7 @@ test('fds held outside epoll (pipes) are listed until released, next to register
   t.deepEqual(ownedFdsOf(o.shared), [5, 10]);
 });
 
-test('holdInShared: the router marks fds in flight to a thread; the thread releases them on receipt', (t) => {
+test('holdInShared: the router marks fds in flight to a thread; released when the thread closes or sends them on', (t) => {
   const o = new OwnedFds();
   holdInShared(o.shared, 33);
   holdInShared(o.shared, -1);

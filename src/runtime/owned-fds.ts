@@ -4,7 +4,7 @@
  */
 
 /**
- * The fds an actor registered and has not released, as a bitmap in shared memory the router can read
+ * The fds an actor owns (registered, held, or received and not yet closed or sent on), as a bitmap in shared memory the router can read
  * after the actor's thread died (a thread's fds are the process's: nobody else would close them).
  */
 export class OwnedFds {
@@ -18,19 +18,19 @@ export class OwnedFds {
   }
 
   add(hi: number, lo: number, fd: number): void {
-    if (fd < 0 || fd >= OwnedFds.MAX_FD) return;
+    if (!inRange(fd)) return;
     this.#byRef.set((BigInt(hi) << 32n) | BigInt(lo), fd);
-    Atomics.or(this.#bits, fd >> 3, 1 << (fd & 7));
+    mark(this.#bits, fd);
   }
 
   /** An fd held outside epoll (a pipe, a socket in hand): marked by its number alone. */
   hold(fd: number): void {
-    if (fd >= 0 && fd < OwnedFds.MAX_FD) Atomics.or(this.#bits, fd >> 3, 1 << (fd & 7));
+    if (inRange(fd)) mark(this.#bits, fd);
   }
 
-  /** The actor is about to close (or register) an fd it held: unmark it first. */
+  /** The fd is being closed or sent away: unmark it first. */
   release(fd: number): void {
-    if (fd >= 0 && fd < OwnedFds.MAX_FD) Atomics.and(this.#bits, fd >> 3, ~(1 << (fd & 7)) & 0xff);
+    if (inRange(fd)) unmark(this.#bits, fd);
   }
 
   remove(hi: number, lo: number): void {
@@ -38,9 +38,13 @@ export class OwnedFds {
     const fd = this.#byRef.get(key);
     if (fd === undefined) return;
     this.#byRef.delete(key);
-    Atomics.and(this.#bits, fd >> 3, ~(1 << (fd & 7)) & 0xff);
+    unmark(this.#bits, fd);
   }
 }
+
+const inRange = (fd: number): boolean => fd >= 0 && fd < OwnedFds.MAX_FD;
+const mark = (bits: Uint8Array, fd: number): void => void Atomics.or(bits, fd >> 3, 1 << (fd & 7));
+const unmark = (bits: Uint8Array, fd: number): void => void Atomics.and(bits, fd >> 3, ~(1 << (fd & 7)) & 0xff);
 
 /** A bitmap for one actor incarnation: made by the router at launch, before any fd is sent to it. */
 export function newOwnedFdsBitmap(): SharedArrayBuffer {
@@ -56,8 +60,7 @@ export function newOwnedFdsBitmap(): SharedArrayBuffer {
  * would leak.
  */
 export function holdInShared(shared: SharedArrayBuffer, fd: number): void {
-  if (fd < 0 || fd >= OwnedFds.MAX_FD) return;
-  Atomics.or(new Uint8Array(shared), fd >> 3, 1 << (fd & 7));
+  if (inRange(fd)) mark(new Uint8Array(shared), fd);
 }
 
 /** The fds set in an OwnedFds bitmap (read by the router once the owning thread is gone). */

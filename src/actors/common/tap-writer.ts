@@ -16,7 +16,7 @@
 import { native } from '../../native/index.js';
 import type { Counters } from '../../runtime/actor.js';
 import { sharedPcap } from './pcap-writer.js';
-import type { FaultInjector } from '../../runtime/faults.js';
+import { corruptedCopy, type FaultInjector } from '../../runtime/faults.js';
 
 /** Sends frames laid out back to back (`lens`) to whoever writes the link; false if it is unreachable. */
 export type FrameSink = (buf: Uint8Array, lens: number[]) => boolean;
@@ -26,18 +26,6 @@ let threadSink: FrameSink | null = null;
 /** passt mode: where this thread's (or process's) TapWriters send their frames; null (pasta) to write the tap. */
 export function configureTapWriters(sink: FrameSink | null): void {
   threadSink = sink;
-}
-
-/** How this thread declares the fds it holds outside epoll (ActorEnv.holdFd/releaseFd), set by the actor host. */
-export interface FdKeeper {
-  holdFd(fd: number): void;
-  releaseFd(fd: number): void;
-}
-let threadKeeper: FdKeeper | null = null;
-
-/** The actor host's fd bookkeeping for this thread: a tap duplicate is held while a TapWriter has it. */
-export function configureFdKeeper(keeper: FdKeeper | null): void {
-  threadKeeper = keeper;
 }
 
 /** Faults on the frames this thread writes to the guest (--fault, `out`): set by the actor host. */
@@ -73,7 +61,6 @@ export class TapWriter {
   adopt(fd: number): void {
     this.#closeFd();
     this.#fd = fd;
-    threadKeeper?.holdFd(fd);
   }
 
   /** True when frames can go out: a tap duplicate was adopted, or frames go to the tap actor. */
@@ -97,8 +84,7 @@ export class TapWriter {
     }
     let frame = buf.subarray(off, off + len);
     if (f.corruptAt >= 0) {
-      frame = frame.slice();
-      frame[f.corruptAt] = frame[f.corruptAt]! ^ 0xff;
+      frame = corruptedCopy(frame, f.corruptAt);
       this.counters.add('fault-corrupted');
     }
     if (f.copies > 1) this.counters.add('fault-duplicated');
@@ -170,7 +156,6 @@ export class TapWriter {
 
   #closeFd(): void {
     if (this.#fd < 0) return;
-    threadKeeper?.releaseFd(this.#fd);
     native.close(this.#fd, true);
     this.#fd = -1;
   }

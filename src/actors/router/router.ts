@@ -226,7 +226,7 @@ export class Router {
       return;
     }
     this.#trace('out', slot.name, msg, fds.length);
-    if (slot.owned) for (const fd of fds) holdInShared(slot.owned, fd); // until the thread has read them
+    if (slot.owned) for (const fd of fds) holdInShared(slot.owned, fd); // until the thread closes or sends them on
     slot.inc.channel.send(msg, fds, transfer);
   }
 

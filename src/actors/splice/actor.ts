@@ -30,9 +30,9 @@
  *   Any readiness pumps both directions; a pump that spent its budget is resumed with setImmediate.
  * - Owns: the connection sockets (the router holds duplicates of the registered ones: `epollDel` before
  *   each close), the pipes (not in epoll: a pipe only fills or drains as its sockets do), the sockets
- *   waiting for their namespace peer, the pooled namespace sockets. Pipes, waiting and pooled sockets
- *   are declared with `holdFd` (thread mode:
- *   the router closes them if the thread dies). On a crash, the router closes its duplicates and the
+ *   waiting for their namespace peer, the pooled namespace sockets. In thread mode the router closes
+ *   them if the thread dies: the pipes are declared with `holdFd`, the sockets arrived in messages
+ *   (held on arrival). On a crash, the router closes its duplicates and the
  *   held fds (process mode: the kernel closes everything), so the spliced connections end; new ones are
  *   served by the new incarnation.
  * - Counters: `flows-opened` (`flows-inbound` for -t, `flows-outbound` for -T), `flows-closed`,
@@ -51,7 +51,7 @@ import {
   Side, connStateName, finished, loopbackOf, newDirection, newSide, pump, spliceEnabled,
   type Conn, type Pipe, type SideState, type SpliceIo,
 } from './state.js';
-import { autoListeners, listenKey, staticListeners, type Families, type ListenSpec } from '../tcp/listen.js';
+import { autoListeners, diffListeners, listenKey, staticListeners, type Families, type ListenSpec } from '../tcp/listen.js';
 import { mirroredPorts } from './auto.js';
 import { readProcText } from '../common/procnet.js';
 import { SocketPool } from './pool.js';
@@ -150,12 +150,10 @@ class SpliceActor implements Actor {
     this.#tcpOut = fwd.tcpOut;
     const wanted = staticListeners(fwd.tcpOut, this.#fam);
     this.#staticWanted = new Set(wanted.map(listenKey));
-    for (const [id, l] of [...this.#listeners]) if (!l.auto && !this.#staticWanted.has(listenKey(l.spec))) this.#closeListener(id);
-    const open = new Set([...this.#listeners.values()].filter((l) => !l.auto).map((l) => listenKey(l.spec)));
-    for (const spec of wanted) {
-      const key = listenKey(spec);
-      if (!open.has(key) && !this.#staticPending.has(key)) this.#openNsListener(spec, false);
-    }
+    const open = new Map([...this.#listeners].filter(([, l]) => !l.auto).map(([id, l]) => [listenKey(l.spec), id]));
+    const { add, remove } = diffListeners(open.keys(), wanted);
+    for (const key of remove) this.#closeListener(open.get(key)!);
+    for (const spec of add) if (!this.#staticPending.has(listenKey(spec))) this.#openNsListener(spec, false);
     const auto = fwd.tcpOut.mode === 'auto';
     if (auto && !this.#autoScanning) {
       if (atStart) this.#startAutoScan();
@@ -200,9 +198,9 @@ class SpliceActor implements Actor {
    */
   #connInfo(c: Conn): FlowInfo {
     const [guestSide, hostSide] = c.outbound ? [c.a, c.b] : [c.b, c.a];
-    const name = (fd: number, peer: boolean): string => {
+    const peerOf = (fd: number): string => {
       try {
-        const n = peer ? native.peerName(fd) : native.sockName(fd);
+        const n = native.peerName(fd);
         return endpoint(n.addr, n.port);
       } catch {
         return '?';
@@ -211,9 +209,9 @@ class SpliceActor implements Actor {
     return {
       proto: 'tcp', dir: c.outbound ? 'out' : 'in', path: 'splice',
       // -t: the guest's listener; -T: the guest's client
-      guest: name(guestSide.fd, true),
+      guest: peerOf(guestSide.fd),
       // -t: the host's client; -T: the host's listener
-      remote: name(hostSide.fd, true),
+      remote: peerOf(hostSide.fd),
       state: connStateName(c),
       bytesToGuest: c.outbound ? c.ba.bytes : c.ab.bytes,
       bytesFromGuest: c.outbound ? c.ab.bytes : c.ba.bytes,
@@ -236,35 +234,27 @@ class SpliceActor implements Actor {
     clearInterval(this.#autoTimer);
     clearImmediate(this.#immediate);
     for (const c of this.#conns) if (c) this.#close(c, false);
-    for (const fd of this.#opening) this.#closeHeld(fd);
+    for (const fd of this.#opening) native.close(fd, true);
     this.#opening.clear();
     for (const id of [...this.#listeners.keys()]) this.#closeListener(id);
     for (const p of this.#pipes) this.#closePipe(p);
     this.#pipes.length = 0;
-    for (const fd of this.#pool.drain()) this.#closeHeld(fd);
+    for (const fd of this.#pool.drain()) native.close(fd, true);
   }
 
   // --- opening -----------------------------------------------------------------------------------
 
-  /**
-   * A TCP socket of the namespace: from the pool at once, else made by the helper (through the router);
-   * null on failure.
-   */
   /** A namespace socket from the pool: at once, or from the next batch when a burst emptied it. */
   #nsSocket(family: 4 | 6, done: (fd: number | null) => void): void {
-    const atOnce = this.#pool.take(family, (fd) => {
-      if (fd !== null) this.#env.releaseFd(fd);
-      done(fd);
-    });
+    const atOnce = this.#pool.take(family, done);
     this.#env.counters.add(atOnce ? 'ns-socket-pooled' : 'ns-socket-waited');
   }
 
-  /** Refills the pool with `count` sockets in one request; they are held until taken. */
+  /** Refills the pool with `count` sockets in one request (fds from the router: owned on arrival). */
   #askPool(family: 4 | 6, count: number): void {
     this.#env.counters.add('ns-socket-batches');
     this.#nsRequest(family, count, (fds) => {
       if (this.#stopped) return fds?.forEach((fd) => native.close(fd, true));
-      for (const fd of fds ?? []) this.#env.holdFd(fd);
       this.#pool.filled(family, fds ?? []);
     });
   }
@@ -294,13 +284,11 @@ class SpliceActor implements Actor {
     const family = msg.family === 6 ? 6 : 4;
     const port = Number(msg.port);
     this.#opening.add(fd);
-    this.#env.holdFd(fd);
     this.#nsSocket(family, (nsFd) => {
       if (!this.#opening.delete(fd)) {
         if (nsFd !== null) native.close(nsFd, true);
         return;
       }
-      this.#env.releaseFd(fd);
       if (nsFd === null) return resetClose(fd);
       this.#join(fd, nsFd, family, port, false);
     });
@@ -570,13 +558,8 @@ class SpliceActor implements Actor {
   }
 
   #closePipe(p: Pipe): void {
-    this.#closeHeld(p.r);
-    this.#closeHeld(p.w);
-  }
-
-  #closeHeld(fd: number): void {
-    this.#env.releaseFd(fd);
-    native.close(fd, true);
+    native.close(p.r, true);
+    native.close(p.w, true);
   }
 }
 

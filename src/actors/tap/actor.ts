@@ -138,7 +138,6 @@ class TapActor implements Actor {
   /** A new tap or client socket: whatever was known of the previous one is forgotten first. */
   #adopt(fd: number): void {
     this.#forgetGuest();
-    this.#env.holdFd(fd); // thread mode: closed by the router if this thread dies
     this.#link = this.#stream ? new StreamLink(fd) : new TapLink(fd, BATCH_FRAMES, FRAME_ROOM);
     this.#env.log.debug(`adopted the ${this.#stream ? "client's socket" : 'tap'} (fd ${fd})`);
     this.#drain(); // frames that arrived while nobody owned the tap raise no new edge
@@ -154,7 +153,6 @@ class TapActor implements Actor {
     clearTimeout(this.#addrTimer);
     this.#addrTimer = undefined;
     this.#addrsDirty = false;
-    if (this.#link && this.#link.fd >= 0) this.#env.releaseFd(this.#link.fd);
     this.#link?.close();
     this.#link = null;
     this.#waitingOut = false;

@@ -82,7 +82,6 @@ function harness(t: ExecutionContext, cli: Config = tapConfig()): Harness {
       if (e) native.epollCtl(epfd, C.EPOLL_CTL_DEL, e.fd, 0, 0, 0);
     },
     holdFd: () => {},
-    releaseFd: () => {},
   };
   h.actor = createActor(env);
   h.actor.onMessage('router', { t: 'adopt-tap-writer' }, [theirs]);

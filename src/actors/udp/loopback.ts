@@ -156,7 +156,7 @@ export class LoopbackPath {
     for (const f of this.#flows.all()) {
       if (out.length >= max) break;
       const d = f.data;
-      const loopback = d.family === 4 ? '127.0.0.1' : '::1';
+      const loopback = loopbackOf(d.family);
       // -u: a host sender to the namespace's loopback; -U: a namespace sender to the host's loopback
       const [guest, remote] = d.dir === 'in'
         ? [endpoint(loopback, d.target), endpoint(d.peerAddr, d.peerPort)]
